@@ -1,0 +1,66 @@
+/**
+ * @flexivit/core — FlexiViT for TensorFlow.js: one ViT, any patch size.
+ *
+ * image → tokens → encoder → Features → (a head package)
+ *   image/       decode + resize + normalise any image input
+ *   resize/      PI-resize of the patch embedding, position-embedding resize
+ *   model/       config, params, the encoder (`FlexiViT`), loading
+ *   checkpoint/  file formats (npz, safetensors, TF.js) ↔ named raw arrays
+ *   mapping/     checkpoint naming (big_vision, timm, HF) ↔ our param tree
+ */
+export * from './errors';
+
+// Checkpoint files.
+export * from './checkpoint';
+
+// Checkpoint naming.
+export {
+  BIGVISION_PREFIXES,
+  detectLayout,
+  type HostArray,
+  type Layout,
+  type MapOptions,
+  type MappedCheckpoint,
+  linearKernel,
+  mapCheckpoint,
+  takeArray,
+  toBigVision,
+} from './mapping';
+
+// Image input.
+export * from './image';
+
+// Resizing.
+export * from './resize';
+
+// The model.
+export {
+  defineConfig,
+  FLEXIVIT_DEFAULTS,
+  type FlexiViTConfig,
+  type Gelu,
+  type NormalizePreset,
+  type Pool,
+  VARIANTS,
+  type Variant,
+} from './model/config';
+export { initParams, paramsFromHost, paramsToHost, seededRandom } from './model/create';
+export type { Features } from './model/features';
+export {
+  type EncodeOptions,
+  encodeTokens,
+  FlexiViT,
+  type ForwardOptions,
+  patchify,
+  validPatchSizes,
+} from './model/flexivit';
+export { attention, dense, encoderBlock, gelu, layerNorm, mapPool, mlp } from './model/layers';
+export { type Backbone, createFlexiViT, load, loadBackbone, type LoadOptions } from './model/load';
+export {
+  countParams,
+  type EncoderParams,
+  flattenParams,
+  type ParamPath,
+  paramList,
+  unflattenParams,
+} from './model/params';
