@@ -20,30 +20,43 @@ afterAll(() => model?.dispose());
 describe('parity with timm on the fixture checkpoint', () => {
   it('infers the config from the checkpoint shapes', () => {
     const cfg = model.backbone.config;
-    expect([cfg.width, cfg.depth, cfg.heads, cfg.mlpDim]).toEqual([EXPECTED.width, EXPECTED.depth, EXPECTED.heads, EXPECTED.mlp_dim]);
+    expect([cfg.width, cfg.depth, cfg.heads, cfg.mlpDim]).toEqual([
+      EXPECTED.width,
+      EXPECTED.depth,
+      EXPECTED.heads,
+      EXPECTED.mlp_dim,
+    ]);
     expect(model.head.numClasses).toBe(EXPECTED.classes);
     expect(cfg.resolution).toEqual([EXPECTED.resolution, EXPECTED.resolution]);
   });
 
-  it.each(Object.keys(EXPECTED.logits).map(Number))('patch %i: logits and pre-logits within 1e-4', async (ps) => {
-    const { logits, preLogits } = await model.logitsAndPreLogits(PARITY_IMAGE, { patchSize: ps });
-    const l = await logits.data();
-    const p = await preLogits.data();
-    tf.dispose([logits, preLogits]);
-    expect(maxAbsDiff(l, EXPECTED.logits[ps])).toBeLessThan(1e-4);
-    expect(maxAbsDiff(p, EXPECTED.pre_logits[ps])).toBeLessThan(1e-4);
-  });
+  it.each(Object.keys(EXPECTED.logits).map(Number))(
+    'patch %i: logits and pre-logits within 1e-4',
+    async (ps) => {
+      const { logits, preLogits } = await model.logitsAndPreLogits(PARITY_IMAGE, { patchSize: ps });
+      const l = await logits.data();
+      const p = await preLogits.data();
+      tf.dispose([logits, preLogits]);
+      expect(maxAbsDiff(l, EXPECTED.logits[ps])).toBeLessThan(1e-4);
+      expect(maxAbsDiff(p, EXPECTED.pre_logits[ps])).toBeLessThan(1e-4);
+    },
+  );
 
-  it.each(Object.keys(EXPECTED.pi_resize).map(Number))('PI-resize of kernel[:, :, 0, 0] to %i within 1e-5', async (size) => {
-    const raw = await readCheckpoint(PARITY_NPZ);
-    const k = raw.get('params/embedding/kernel')!;
-    const kernel = tf.tensor4d(k.data as Float32Array, k.shape as [number, number, number, number]);
-    const resized = resizePatchEmbedding(kernel, size);
-    const slice = tf.tidy(() => tf.reshape(tf.slice(resized, [0, 0, 0, 0], [size, size, 1, 1]), [size * size]));
-    const got = await slice.data();
-    tf.dispose([kernel, resized, slice]);
-    expect(maxAbsDiff(got, EXPECTED.pi_resize[size].flat())).toBeLessThan(1e-5);
-  });
+  it.each(Object.keys(EXPECTED.pi_resize).map(Number))(
+    'PI-resize of kernel[:, :, 0, 0] to %i within 1e-5',
+    async (size) => {
+      const raw = await readCheckpoint(PARITY_NPZ);
+      const k = raw.get('params/embedding/kernel')!;
+      const kernel = tf.tensor4d(k.data as Float32Array, k.shape as [number, number, number, number]);
+      const resized = resizePatchEmbedding(kernel, size);
+      const slice = tf.tidy(() =>
+        tf.reshape(tf.slice(resized, [0, 0, 0, 0], [size, size, 1, 1]), [size * size]),
+      );
+      const got = await slice.data();
+      tf.dispose([kernel, resized, slice]);
+      expect(maxAbsDiff(got, EXPECTED.pi_resize[size].flat())).toBeLessThan(1e-5);
+    },
+  );
 });
 
 describe('memory', () => {

@@ -10,7 +10,8 @@ export class UsageError extends FlexiViTError {
 export function intFlag(value: string | undefined, name: string, fallback?: number): number | undefined {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new UsageError(`--${name} must be a positive integer, got "${value}".`);
+  if (!Number.isInteger(n) || n <= 0)
+    throw new UsageError(`--${name} must be a positive integer, got "${value}".`);
   return n;
 }
 

@@ -45,7 +45,8 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     return command ? 0 : 2;
   }
   try {
-    if (!['classify', 'info', 'demo'].includes(command)) throw new UsageError(`Unknown command "${command}".\n${USAGE}`);
+    if (!['classify', 'info', 'demo'].includes(command))
+      throw new UsageError(`Unknown command "${command}".\n${USAGE}`);
     const backend = await useBackend((flags.backend as Parameters<typeof useBackend>[0]) ?? undefined);
     io.err(describeBackend(backend));
     if (command === 'classify') await classify(positionals, flags, io);

@@ -1,12 +1,12 @@
 /** Image classification with a FlexiViT backbone, at any patch size. */
 import {
+  type CheckpointSource,
   type EncodeOptions,
   type FlexiViT,
   FlexiViTError,
   type ImageInput,
   type LoadOptions,
   loadBackbone,
-  type CheckpointSource,
   type RawCheckpoint,
 } from '@flexivit/core';
 import * as tf from '@tensorflow/tfjs-core';
@@ -39,9 +39,16 @@ export class FlexiViTClassifier {
   readonly labels: readonly string[];
   readonly activation: Activation;
 
-  constructor(backbone: FlexiViT, head: ClassifierHead, options: { labels?: readonly string[] | string; activation?: Activation } = {}) {
+  constructor(
+    backbone: FlexiViT,
+    head: ClassifierHead,
+    options: { labels?: readonly string[] | string; activation?: Activation } = {},
+  ) {
     if (head.width !== backbone.config.width) {
-      throw new FlexiViTError('CHECKPOINT_SHAPE_MISMATCH', `Head width ${head.width} does not match the backbone width ${backbone.config.width}.`);
+      throw new FlexiViTError(
+        'CHECKPOINT_SHAPE_MISMATCH',
+        `Head width ${head.width} does not match the backbone width ${backbone.config.width}.`,
+      );
     }
     this.backbone = backbone;
     this.head = head;
@@ -90,7 +97,10 @@ export class FlexiViTClassifier {
   /** Top-k `{ label, score }` per image: one list for one image, a list of lists for an array. */
   async classify(images: ImageInput, options?: ClassifyOptions): Promise<Classification[]>;
   async classify(images: ImageInput[], options?: ClassifyOptions): Promise<Classification[][]>;
-  async classify(images: ImageInput | ImageInput[], options: ClassifyOptions = {}): Promise<Classification[] | Classification[][]> {
+  async classify(
+    images: ImageInput | ImageInput[],
+    options: ClassifyOptions = {},
+  ): Promise<Classification[] | Classification[][]> {
     const topK = options.topK ?? 5;
     if (!Number.isInteger(topK) || topK < 1) {
       throw new FlexiViTError('ARGUMENT_INVALID', `topK must be a positive integer, got ${topK}.`);
@@ -115,7 +125,10 @@ export class FlexiViTClassifier {
 }
 
 /** Load a classifier (encoder + head) from one checkpoint. */
-export async function load(source: CheckpointSource | RawCheckpoint, options: ClassifierLoadOptions = {}): Promise<FlexiViTClassifier> {
+export async function load(
+  source: CheckpointSource | RawCheckpoint,
+  options: ClassifierLoadOptions = {},
+): Promise<FlexiViTClassifier> {
   const { model, rest, layout } = await loadBackbone(source, options);
   try {
     const head = ClassifierHead.fromCheckpoint(rest, layout, model.config.width);

@@ -26,7 +26,10 @@ export class ClassifierHead {
 
   constructor(kernel: tf.Tensor2D, bias: tf.Tensor1D) {
     if (bias.shape[0] !== kernel.shape[1]) {
-      throw new CheckpointError('CHECKPOINT_SHAPE_MISMATCH', `Head bias has ${bias.shape[0]} classes but the kernel ${kernel.shape[1]}.`);
+      throw new CheckpointError(
+        'CHECKPOINT_SHAPE_MISMATCH',
+        `Head bias has ${bias.shape[0]} classes but the kernel ${kernel.shape[1]}.`,
+      );
     }
     this.kernel = kernel;
     this.bias = bias;
@@ -43,16 +46,27 @@ export class ClassifierHead {
   /** Read the head from the entries the backbone left (`Backbone.rest`). */
   static fromCheckpoint(rest: RawCheckpoint, layout: Layout, width: number): ClassifierHead {
     const names = HEAD_NAMES[layout];
-    let kernel: HostArray = takeArray(rest, names.kernel, names.torch ? [null, width] : [width, null], layout);
+    let kernel: HostArray = takeArray(
+      rest,
+      names.kernel,
+      names.torch ? [null, width] : [width, null],
+      layout,
+    );
     if (names.torch) kernel = linearKernel(kernel);
     const bias = takeArray(rest, names.bias, [kernel.shape[1]], layout);
-    return new ClassifierHead(tf.tensor2d(kernel.data, kernel.shape as [number, number]), tf.tensor1d(bias.data));
+    return new ClassifierHead(
+      tf.tensor2d(kernel.data, kernel.shape as [number, number]),
+      tf.tensor1d(bias.data),
+    );
   }
 
   /** Logits [B, C] from pooled features. */
   logits(features: Features): tf.Tensor2D {
     if (!features.pooled) {
-      throw new CheckpointError('CONFIG_INVALID', 'The backbone has pool "none": there are no pooled features to classify.');
+      throw new CheckpointError(
+        'CONFIG_INVALID',
+        'The backbone has pool "none": there are no pooled features to classify.',
+      );
     }
     return tf.tidy(() => tf.add(tf.matMul(features.pooled!, this.kernel), this.bias));
   }

@@ -8,31 +8,25 @@
  *   checkpoint/  file formats (npz, safetensors, TF.js) ↔ named raw arrays
  *   mapping/     checkpoint naming (big_vision, timm, HF) ↔ our param tree
  */
-export * from './errors';
 
 // Checkpoint files.
 export * from './checkpoint';
-
+export * from './errors';
+// Image input.
+export * from './image';
 // Checkpoint naming.
 export {
   BIGVISION_PREFIXES,
   detectLayout,
   type HostArray,
   type Layout,
+  linearKernel,
   type MapOptions,
   type MappedCheckpoint,
-  linearKernel,
   mapCheckpoint,
   takeArray,
   toBigVision,
 } from './mapping';
-
-// Image input.
-export * from './image';
-
-// Resizing.
-export * from './resize';
-
 // The model.
 export {
   defineConfig,
@@ -55,7 +49,7 @@ export {
   validPatchSizes,
 } from './model/flexivit';
 export { attention, dense, encoderBlock, gelu, layerNorm, mapPool, mlp } from './model/layers';
-export { type Backbone, createFlexiViT, load, loadBackbone, type LoadOptions } from './model/load';
+export { type Backbone, createFlexiViT, type LoadOptions, load, loadBackbone } from './model/load';
 export {
   countParams,
   type EncoderParams,
@@ -64,3 +58,5 @@ export {
   paramList,
   unflattenParams,
 } from './model/params';
+// Resizing.
+export * from './resize';

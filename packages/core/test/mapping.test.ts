@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { RawArray, RawCheckpoint } from '../src/checkpoint/types';
 import { CheckpointError } from '../src/errors';
-import { mapCheckpoint, toBigVision, type HostArray } from '../src/mapping';
+import { type HostArray, mapCheckpoint, toBigVision } from '../src/mapping';
 import { defineConfig, type FlexiViTConfig } from '../src/model/config';
 import { initParams, paramsFromHost } from '../src/model/create';
 import { FlexiViT } from '../src/model/flexivit';
@@ -32,7 +32,8 @@ function hwioToOihw(a: HostArray): Float32Array {
   for (let y = 0; y < kh; y++)
     for (let x = 0; x < kw; x++)
       for (let ci = 0; ci < c; ci++)
-        for (let o = 0; o < d; o++) out[((o * c + ci) * kh + y) * kw + x] = a.data[((y * kw + x) * c + ci) * d + o];
+        for (let o = 0; o < d; o++)
+          out[((o * c + ci) * kh + y) * kw + x] = a.data[((y * kw + x) * c + ci) * d + o];
   return out;
 }
 
@@ -79,7 +80,11 @@ function toHf(p: Map<string, HostArray>, cfg: FlexiViTConfig): RawCheckpoint {
   const d = cfg.width;
   const [kh, kw] = cfg.kernelSize;
   const put = (name: string, shape: number[], data: Float32Array) => out.set(`vit.${name}`, raw(shape, data));
-  put('embeddings.patch_embeddings.projection.weight', [d, cfg.channels, kh, kw], hwioToOihw(p.get('patch.kernel')!));
+  put(
+    'embeddings.patch_embeddings.projection.weight',
+    [d, cfg.channels, kh, kw],
+    hwioToOihw(p.get('patch.kernel')!),
+  );
   put('embeddings.patch_embeddings.projection.bias', [d], p.get('patch.bias')!.data);
   put('embeddings.cls_token', [1, 1, d], p.get('cls')!.data);
   const pos = p.get('posemb')!;
@@ -123,17 +128,37 @@ const maxAbs = (a: ArrayLike<number>, b: ArrayLike<number>) => {
 };
 
 // Width 48 with 3 heads (head_dim 16): timm/HF cannot infer heads, the test passes them.
-const base = defineConfig({ width: 48, depth: 2, heads: 3, mlpDim: 80, kernelSize: [8, 8], posembGrid: [3, 3], resolution: [24, 24], patchSize: [8, 8] });
+const base = defineConfig({
+  width: 48,
+  depth: 2,
+  heads: 3,
+  mlpDim: 80,
+  kernelSize: [8, 8],
+  posembGrid: [3, 3],
+  resolution: [24, 24],
+  patchSize: [8, 8],
+});
 
 describe('big_vision naming', () => {
   it('round-trips through toBigVision and infers the config from shapes', () => {
     const host = initParams(base, 1);
-    const bv = toBigVision(host, base, { 'head/kernel': { shape: [48, 7], data: new Float32Array(48 * 7) }, 'head/bias': { shape: [7], data: new Float32Array(7) } });
+    const bv = toBigVision(host, base, {
+      'head/kernel': { shape: [48, 7], data: new Float32Array(48 * 7) },
+      'head/bias': { shape: [7], data: new Float32Array(7) },
+    });
     const mapped = mapCheckpoint(bv);
     expect(mapped.layout).toBe('bigvision');
     expect(mapped.prefix).toBe('params/');
     const c = mapped.config;
-    expect([c.width, c.depth, c.heads, c.mlpDim, c.pool, c.gelu, c.layerNormEps]).toEqual([48, 2, 3, 80, 'tok', 'tanh', 1e-6]);
+    expect([c.width, c.depth, c.heads, c.mlpDim, c.pool, c.gelu, c.layerNormEps]).toEqual([
+      48,
+      2,
+      3,
+      80,
+      'tok',
+      'tanh',
+      1e-6,
+    ]);
     expect([...mapped.rest.keys()].sort()).toEqual(['head/bias', 'head/kernel']);
     for (const [k, v] of host) expect(maxAbs(mapped.params.get(k)!.data, v.data), k).toBe(0);
   });
@@ -153,7 +178,9 @@ describe('big_vision naming', () => {
       }
       for (const [k, vs] of stacks) {
         const data = new Float32Array(vs.length * vs[0].data.length);
-        vs.forEach((v, i) => data.set(v.data as Float32Array, i * v.data.length));
+        vs.forEach((v, i) => {
+          data.set(v.data as Float32Array, i * v.data.length);
+        });
         scanned.set(`params/Transformer/encoderblock/${k}`, raw([vs.length, ...vs[0].shape], data));
       }
       const a = mapCheckpoint(bv);
@@ -179,7 +206,9 @@ describe('big_vision naming', () => {
       expect((e as CheckpointError).code).toBe('CHECKPOINT_SHAPE_MISMATCH');
       expect((e as Error).message).toMatch(/encoder_norm\/scale.*\[47\].*\[48\]/);
     }
-    expect(() => mapCheckpoint(new Map([['foo', raw([1], new Float32Array(1))]]))).toThrow(/Not a known ViT checkpoint layout/);
+    expect(() => mapCheckpoint(new Map([['foo', raw([1], new Float32Array(1))]]))).toThrow(
+      /Not a known ViT checkpoint layout/,
+    );
   });
 });
 

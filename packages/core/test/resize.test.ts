@@ -39,7 +39,9 @@ const maxAbs = (a: ArrayLike<number>, b: ArrayLike<number>) => {
 function resizeOperatorFromTf(from: [number, number], to: [number, number]): Float64Array {
   const n = from[0] * from[1];
   const basis = tf.tidy(() => tf.reshape(tf.oneHot(tf.range(0, n, 1, 'int32'), n), [n, from[0], from[1], 1]));
-  const resized = tf.tidy(() => tf.reshape(tf.image.resizeBilinear(basis as tf.Tensor4D, to, false, true), [n, to[0] * to[1]]));
+  const resized = tf.tidy(() =>
+    tf.reshape(tf.image.resizeBilinear(basis as tf.Tensor4D, to, false, true), [n, to[0] * to[1]]),
+  );
   const cols = resized.arraySync() as number[][]; // row j = R applied to basis j = column j of R
   tf.dispose([basis, resized]);
   const m = to[0] * to[1];
@@ -78,7 +80,13 @@ describe('1-D resampling matrices', () => {
   });
 
   it('bilinear matches TF.js resizeBilinear(halfPixelCenters) for up- and downsampling', () => {
-    for (const [a, b] of [[7, 15], [15, 7], [32, 48], [32, 10], [5, 5]] as const) {
+    for (const [a, b] of [
+      [7, 15],
+      [15, 7],
+      [32, 48],
+      [32, 10],
+      [5, 5],
+    ] as const) {
       const ours = kron(bilinearMatrix(a, a), bilinearMatrix(a, b));
       const theirs = resizeOperatorFromTf([a, a], [a, b]);
       expect(maxAbs(ours.data, theirs)).toBeLessThan(1e-6);
@@ -92,7 +100,8 @@ describe('1-D resampling matrices', () => {
       const s = t.data.slice(i * 7, (i + 1) * 7).reduce((x, y) => x + y, 0);
       expect(s).toBeCloseTo(1, 12);
     }
-    for (const n of [8, 15, 30]) expect(maxAbs(triangleMatrix(7, n).data, bilinearMatrix(7, n).data)).toBeLessThan(1e-12);
+    for (const n of [8, 15, 30])
+      expect(maxAbs(triangleMatrix(7, n).data, bilinearMatrix(7, n).data)).toBeLessThan(1e-12);
   });
 });
 
@@ -109,7 +118,10 @@ describe('PI-resize', () => {
   it.each(pairs)('upsampling %j → %j keeps ⟨x, w⟩ = ⟨resize(x), PI(w)⟩ (C=%i)', (from, to, c) => {
     const d = 4;
     const tokens = 5;
-    const [w, x] = [tf.randomNormal([...from, c, d], 0, 1, 'float32', 1), tf.randomNormal([tokens, ...from, c], 0, 1, 'float32', 2)];
+    const [w, x] = [
+      tf.randomNormal([...from, c, d], 0, 1, 'float32', 1),
+      tf.randomNormal([tokens, ...from, c], 0, 1, 'float32', 2),
+    ];
     const wNew = resizePatchEmbedding(w as tf.Tensor4D, to);
     expect(wNew.shape).toEqual([...to, c, d]);
     const [before, after] = tf.tidy(() => {
@@ -124,33 +136,69 @@ describe('PI-resize', () => {
   });
 
   it.each([
-    [[32, 32], [8, 8]],
-    [[32, 32], [16, 16]],
-    [[8, 8], [5, 7]],
-    [[12, 10], [9, 6]],
-  ] as [[number, number], [number, number]][])('downsampling %j → %j gives the least-squares solution (normal equations)', (from, to) => {
-    const c = 2;
-    const d = 3;
-    const w = tf.randomNormal([...from, c, d], 0, 1, 'float32', 3) as tf.Tensor4D;
-    const wNew = resizePatchEmbedding(w, to);
-    const r: Mat = { rows: to[0] * to[1], cols: from[0] * from[1], data: resizeOperatorFromTf(from, to) };
-    // min ‖Rᵀ v − w‖  ⇔  (R Rᵀ) v = R w, per (in, out) channel slice.
-    const rrt = matmul(r, transpose(r));
-    const wData = w.dataSync();
-    const vData = wNew.dataSync();
-    for (let k = 0; k < c * d; k++) {
-      const wk: Mat = { rows: r.cols, cols: 1, data: Float64Array.from({ length: r.cols }, (_, i) => wData[i * c * d + k]) };
-      const vk: Mat = { rows: r.rows, cols: 1, data: Float64Array.from({ length: r.rows }, (_, i) => vData[i * c * d + k]) };
-      const lhs = matmul(rrt, vk).data;
-      const rhs = matmul(r, wk).data;
-      const scale = Math.max(...Array.from(rhs, Math.abs));
-      expect(maxAbs(lhs, rhs) / scale).toBeLessThan(1e-4);
-    }
-    tf.dispose([w, wNew]);
-  });
+    [
+      [32, 32],
+      [8, 8],
+    ],
+    [
+      [32, 32],
+      [16, 16],
+    ],
+    [
+      [8, 8],
+      [5, 7],
+    ],
+    [
+      [12, 10],
+      [9, 6],
+    ],
+  ] as [[number, number], [number, number]][])(
+    'downsampling %j → %j gives the least-squares solution (normal equations)',
+    (from, to) => {
+      const c = 2;
+      const d = 3;
+      const w = tf.randomNormal([...from, c, d], 0, 1, 'float32', 3) as tf.Tensor4D;
+      const wNew = resizePatchEmbedding(w, to);
+      const r: Mat = { rows: to[0] * to[1], cols: from[0] * from[1], data: resizeOperatorFromTf(from, to) };
+      // min ‖Rᵀ v − w‖  ⇔  (R Rᵀ) v = R w, per (in, out) channel slice.
+      const rrt = matmul(r, transpose(r));
+      const wData = w.dataSync();
+      const vData = wNew.dataSync();
+      for (let k = 0; k < c * d; k++) {
+        const wk: Mat = {
+          rows: r.cols,
+          cols: 1,
+          data: Float64Array.from({ length: r.cols }, (_, i) => wData[i * c * d + k]),
+        };
+        const vk: Mat = {
+          rows: r.rows,
+          cols: 1,
+          data: Float64Array.from({ length: r.rows }, (_, i) => vData[i * c * d + k]),
+        };
+        const lhs = matmul(rrt, vk).data;
+        const rhs = matmul(r, wk).data;
+        const scale = Math.max(...Array.from(rhs, Math.abs));
+        expect(maxAbs(lhs, rhs) / scale).toBeLessThan(1e-4);
+      }
+      tf.dispose([w, wNew]);
+    },
+  );
 
   it('separable form equals the full pinv of the Kronecker operator', () => {
-    for (const [from, to] of [[[8, 8], [5, 5]], [[6, 6], [10, 10]], [[7, 5], [15, 9]]] as [[number, number], [number, number]][]) {
+    for (const [from, to] of [
+      [
+        [8, 8],
+        [5, 5],
+      ],
+      [
+        [6, 6],
+        [10, 10],
+      ],
+      [
+        [7, 5],
+        [15, 9],
+      ],
+    ] as [[number, number], [number, number]][]) {
       const { y64, x64 } = patchEmbeddingMatrices(from, to);
       const full = pinv(transpose(kron(bilinearMatrix(from[0], to[0]), bilinearMatrix(from[1], to[1]))));
       expect(maxAbs(kron(y64, x64).data, full.data)).toBeLessThan(1e-10);
@@ -172,7 +220,10 @@ describe('PI-resize', () => {
     expect(maxAbs(norms(n), norms(w))).toBeLessThan(1e-4);
     // area upsampling by 2 repeats each kernel pixel.
     const a = resizePatchEmbedding(w, 16, 'area');
-    expect(tf.slice(a, [3, 5, 1, 1], [1, 1, 1, 1]).dataSync()[0]).toBeCloseTo(tf.slice(w, [1, 2, 1, 1], [1, 1, 1, 1]).dataSync()[0], 6);
+    expect(tf.slice(a, [3, 5, 1, 1], [1, 1, 1, 1]).dataSync()[0]).toBeCloseTo(
+      tf.slice(w, [1, 2, 1, 1], [1, 1, 1, 1]).dataSync()[0],
+      6,
+    );
     tf.dispose([w, same, n, a]);
   });
 });
@@ -181,9 +232,18 @@ describe('position-embedding resize', () => {
   it('upsampling matches TF.js bilinear resize of the grid', () => {
     const d = 5;
     const pe = tf.randomNormal([49, d]) as tf.Tensor2D;
-    for (const to of [[8, 8], [15, 15], [30, 24]] as [number, number][]) {
+    for (const to of [
+      [8, 8],
+      [15, 15],
+      [30, 24],
+    ] as [number, number][]) {
       const ours = resizePositionEmbedding(pe, [7, 7], to);
-      const theirs = tf.tidy(() => tf.reshape(tf.image.resizeBilinear(tf.reshape(pe, [1, 7, 7, d]) as tf.Tensor4D, to, false, true), [-1, d]));
+      const theirs = tf.tidy(() =>
+        tf.reshape(tf.image.resizeBilinear(tf.reshape(pe, [1, 7, 7, d]) as tf.Tensor4D, to, false, true), [
+          -1,
+          d,
+        ]),
+      );
       expect(maxAbs(ours.dataSync(), theirs.dataSync())).toBeLessThan(1e-5);
       tf.dispose([ours, theirs]);
     }

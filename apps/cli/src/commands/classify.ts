@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { load } from '@flexivit/classifier';
 import type { Size2 } from '@flexivit/core';
 import * as tf from '@tensorflow/tfjs-core';
-import { sizeFlag, UsageError, intFlag } from '../args';
+import { intFlag, sizeFlag, UsageError } from '../args';
 import type { Io } from '../io';
 
 export const CLASSIFY_USAGE = `flexivit classify IMAGE --weights FILE --patch-size P [--resolution R] [--top-k K]
@@ -15,7 +15,10 @@ async function readLabels(value: string | undefined): Promise<string[] | string 
   });
   // A JSON array or one label per line.
   if (text.trimStart().startsWith('[')) return JSON.parse(text) as string[];
-  return text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l.length > 0);
+  return text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l.length > 0);
 }
 
 export async function classify(
@@ -25,17 +28,23 @@ export async function classify(
 ): Promise<void> {
   const image = positionals[0];
   if (!image) throw new UsageError(`Missing IMAGE.\nusage: ${CLASSIFY_USAGE}`);
-  if (typeof flags.weights !== 'string') throw new UsageError(`Missing --weights FILE.\nusage: ${CLASSIFY_USAGE}`);
+  if (typeof flags.weights !== 'string')
+    throw new UsageError(`Missing --weights FILE.\nusage: ${CLASSIFY_USAGE}`);
   const patchSize = sizeFlag(flags['patch-size'] as string | undefined, 'patch-size');
   const resolutionFlag = sizeFlag(flags.resolution as string | undefined, 'resolution');
   const topK = intFlag(flags['top-k'] as string | undefined, 'top-k', 5)!;
   const resize = (flags.resize as string | undefined) ?? 'squash';
-  if (resize !== 'squash' && resize !== 'crop') throw new UsageError(`--resize must be squash or crop, got "${resize}".`);
+  if (resize !== 'squash' && resize !== 'crop')
+    throw new UsageError(`--resize must be squash or crop, got "${resize}".`);
   const labels = await readLabels(flags.labels as string | undefined);
 
   const model = await load(flags.weights, { labels });
   try {
-    const options = { patchSize: patchSize ?? model.backbone.config.patchSize, resolution: resolutionFlag, resize } as const;
+    const options = {
+      patchSize: patchSize ?? model.backbone.config.patchSize,
+      resolution: resolutionFlag,
+      resize,
+    } as const;
     const start = performance.now();
     const logits = await model.logits(image, options);
     const logitValues = (await logits.array())[0];
@@ -47,8 +56,14 @@ export async function classify(
     tf.dispose([scores, values, indices]);
     const top = v.map((score, j) => ({ label: model.labels[i[j]], score }));
     const cfg = model.backbone.config;
-    const resolution: Size2 = resolutionFlag === undefined ? cfg.resolution : typeof resolutionFlag === 'number' ? [resolutionFlag, resolutionFlag] : resolutionFlag;
-    const patch: Size2 = typeof options.patchSize === 'number' ? [options.patchSize, options.patchSize] : options.patchSize;
+    const resolution: Size2 =
+      resolutionFlag === undefined
+        ? cfg.resolution
+        : typeof resolutionFlag === 'number'
+          ? [resolutionFlag, resolutionFlag]
+          : resolutionFlag;
+    const patch: Size2 =
+      typeof options.patchSize === 'number' ? [options.patchSize, options.patchSize] : options.patchSize;
     const square = (s: Size2) => (s[0] === s[1] ? s[0] : s);
     if (flags.json) {
       const out: Record<string, unknown> = { patchSize: square(patch), resolution: square(resolution), top };
@@ -56,7 +71,9 @@ export async function classify(
       io.out(JSON.stringify(out));
       return;
     }
-    io.out(`${image} at ${resolution.join('x')} px, patch ${patch.join('x')} (${(resolution[0] / patch[0]) * (resolution[1] / patch[1])} tokens), ${latencyMs.toFixed(1)} ms`);
+    io.out(
+      `${image} at ${resolution.join('x')} px, patch ${patch.join('x')} (${(resolution[0] / patch[0]) * (resolution[1] / patch[1])} tokens), ${latencyMs.toFixed(1)} ms`,
+    );
     for (const { label, score } of top) io.out(`  ${score.toFixed(4)}  ${label}`);
     if (flags.logits) io.out(`logits: ${JSON.stringify(logitValues)}`);
   } finally {

@@ -13,7 +13,9 @@ export const DEMO_USAGE = 'flexivit demo [--patch-sizes 8,10,12,15,16,20,24,30,4
  * the token count while the weights stay the same.
  */
 export async function demo(flags: Record<string, string | boolean | undefined>, io: Io): Promise<void> {
-  const sizes = listFlag(flags['patch-sizes'] as string | undefined, 'patch-sizes') ?? [8, 10, 12, 15, 16, 20, 24, 30, 40, 48];
+  const sizes = listFlag(flags['patch-sizes'] as string | undefined, 'patch-sizes') ?? [
+    8, 10, 12, 15, 16, 20, 24, 30, 40, 48,
+  ];
   const runs = Math.max(1, Number(flags.runs ?? 3));
   const weights = fileURLToPath(new URL('flexivit-tiny.npz', FIXTURE));
   const image = fileURLToPath(new URL('image.png', FIXTURE));

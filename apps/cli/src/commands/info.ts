@@ -6,7 +6,8 @@ export const INFO_USAGE = 'flexivit info --weights FILE [--json]';
 
 /** What a checkpoint holds: layout, inferred config, parameter count, entries left for heads. */
 export async function info(flags: Record<string, string | boolean | undefined>, io: Io): Promise<void> {
-  if (typeof flags.weights !== 'string') throw new UsageError(`Missing --weights FILE.\nusage: ${INFO_USAGE}`);
+  if (typeof flags.weights !== 'string')
+    throw new UsageError(`Missing --weights FILE.\nusage: ${INFO_USAGE}`);
   const { model, rest, layout, prefix } = await loadBackbone(flags.weights);
   try {
     const summary = {

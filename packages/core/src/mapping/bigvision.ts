@@ -7,7 +7,15 @@ import type { RawArray, RawCheckpoint } from '../checkpoint/types';
 import { CheckpointError } from '../errors';
 import { defineConfig, type FlexiViTConfig } from '../model/config';
 import type { ParamPath } from '../model/params';
-import { countBlocks, type HostArray, type MappedCheckpoint, reshape, squareSide, Taker, unstack } from './common';
+import {
+  countBlocks,
+  type HostArray,
+  type MappedCheckpoint,
+  reshape,
+  squareSide,
+  Taker,
+  unstack,
+} from './common';
 
 /** Where big_vision trees keep the image encoder (optax era, old Flax optimizer, two-tower img). */
 export const BIGVISION_PREFIXES = ['params/', 'opt/target/', 'params/img/', 'img/', ''];
@@ -28,7 +36,10 @@ function blockNames(t: Taker, stem: string) {
 export function mapBigVision(raw: RawCheckpoint, overrides: Partial<FlexiViTConfig> = {}): MappedCheckpoint {
   const prefix = findBigVisionPrefix(raw);
   if (prefix === null) {
-    throw new CheckpointError('CHECKPOINT_MISSING_KEY', `No big_vision "embedding/kernel" under ${BIGVISION_PREFIXES.map((p) => `"${p}"`).join(', ')}.`);
+    throw new CheckpointError(
+      'CHECKPOINT_MISSING_KEY',
+      `No big_vision "embedding/kernel" under ${BIGVISION_PREFIXES.map((p) => `"${p}"`).join(', ')}.`,
+    );
   }
   const t = new Taker(raw, prefix, 'bigvision');
   const out = new Map<ParamPath, HostArray>();
@@ -49,7 +60,10 @@ export function mapBigVision(raw: RawCheckpoint, overrides: Partial<FlexiViTConf
   }
   const side = squareSide(n);
   if (side === null) {
-    throw new CheckpointError('CHECKPOINT_SHAPE_MISMATCH', `"${prefix}${posName}" has ${pos.shape[1]} entries: not a square grid (with or without a cls entry).`);
+    throw new CheckpointError(
+      'CHECKPOINT_SHAPE_MISMATCH',
+      `"${prefix}${posName}" has ${pos.shape[1]} entries: not a square grid (with or without a cls entry).`,
+    );
   }
   out.set('posemb', reshape(pos, [pos.shape[1], width]));
   if (hasCls) out.set('cls', reshape(t.take('cls', [1, 1, width]), [1, width]));
@@ -59,7 +73,11 @@ export function mapBigVision(raw: RawCheckpoint, overrides: Partial<FlexiViTConf
   const depth = scanned
     ? raw.get(`${prefix}Transformer/encoderblock/LayerNorm_0/scale`)!.shape[0]
     : countBlocks(raw, prefix, /^Transformer\/encoderblock_(\d+)\//);
-  if (depth === 0) throw new CheckpointError('CHECKPOINT_MISSING_KEY', `No "${prefix}Transformer/encoderblock_0/…" in the checkpoint.`);
+  if (depth === 0)
+    throw new CheckpointError(
+      'CHECKPOINT_MISSING_KEY',
+      `No "${prefix}Transformer/encoderblock_0/…" in the checkpoint.`,
+    );
   let heads = 0;
   let mlpDim = 0;
   for (let i = 0; i < depth; i++) {
@@ -71,7 +89,10 @@ export function mapBigVision(raw: RawCheckpoint, overrides: Partial<FlexiViTConf
     heads = q.shape[1];
     const hd = q.shape[2];
     if (heads * hd !== width) {
-      throw new CheckpointError('CHECKPOINT_SHAPE_MISMATCH', `"${prefix}${stem}${names.attn}/query/kernel" is [${q.shape.join(', ')}]; heads × head_dim must equal ${width}.`);
+      throw new CheckpointError(
+        'CHECKPOINT_SHAPE_MISMATCH',
+        `"${prefix}${stem}${names.attn}/query/kernel" is [${q.shape.join(', ')}]; heads × head_dim must equal ${width}.`,
+      );
     }
     const fc1 = get(`${names.mlp}/Dense_0/kernel`, [width, null]);
     mlpDim = fc1.shape[1];
@@ -92,7 +113,13 @@ export function mapBigVision(raw: RawCheckpoint, overrides: Partial<FlexiViTConf
   const hasMap = t.has('MAPHead_0/probe');
   if (hasMap) {
     out.set('map.probe', reshape(t.take('MAPHead_0/probe', [1, 1, width]), [1, width]));
-    mapAttention(out, 'map.attn.', (name, shape) => t.take(`MAPHead_0/MultiHeadDotProductAttention_0/${name}`, shape), width, heads);
+    mapAttention(
+      out,
+      'map.attn.',
+      (name, shape) => t.take(`MAPHead_0/MultiHeadDotProductAttention_0/${name}`, shape),
+      width,
+      heads,
+    );
     out.set('map.ln.scale', t.take('MAPHead_0/LayerNorm_0/scale', [width]));
     out.set('map.ln.bias', t.take('MAPHead_0/LayerNorm_0/bias', [width]));
     const m1 = t.take('MAPHead_0/MlpBlock_0/Dense_0/kernel', [width, null]);
@@ -102,9 +129,10 @@ export function mapBigVision(raw: RawCheckpoint, overrides: Partial<FlexiViTConf
     out.set('map.mlp.fc2.bias', t.take('MAPHead_0/MlpBlock_0/Dense_1/bias', [width]));
   }
 
-  // The FlexiViT signature (32×32 kernel, 7×7 pos-emb) runs at 240 px, patch 16 by default;
-  // a plain ViT runs at its training size (grid × patch).
-  const flexi = kh === 32 && kw === 32 && side === 7;
+  // big_vision checkpoints run at 240 px by default (the FlexiViT recipe), at their stored patch
+  // size when it tiles 240 and is a usable size, else at 16.
+  const patchSize: [number, number] =
+    kh === kw && 240 % kh === 0 && kh <= 48 && kh !== 32 ? [kh, kw] : [16, 16];
   const config = defineConfig({
     width,
     depth,
@@ -117,8 +145,8 @@ export function mapBigVision(raw: RawCheckpoint, overrides: Partial<FlexiViTConf
     gelu: 'tanh',
     layerNormEps: 1e-6,
     posembIncludesCls,
-    resolution: flexi ? [240, 240] : [side * kh, side * kw],
-    patchSize: flexi ? [16, 16] : [kh, kw],
+    resolution: [240, 240],
+    patchSize,
     normalize: 'bigvision',
     ...overrides,
   });
@@ -171,7 +199,10 @@ export function toBigVision(
   put('embedding/kernel', params.get('patch.kernel'));
   put('embedding/bias', params.get('patch.bias'));
   const pos = params.get('posemb')!;
-  put(config.posembIncludesCls ? 'Transformer/posembed_input/pos_embedding' : 'pos_embedding', pos, [1, ...pos.shape]);
+  put(config.posembIncludesCls ? 'Transformer/posembed_input/pos_embedding' : 'pos_embedding', pos, [
+    1,
+    ...pos.shape,
+  ]);
   put('cls', params.get('cls'), [1, 1, d]);
   for (let i = 0; i < config.depth; i++) {
     const s = `Transformer/encoderblock_${i}/`;
@@ -181,7 +212,10 @@ export function toBigVision(
     attn(`${s}MultiHeadDotProductAttention_0`, `${b}attn.`);
     put(`${s}LayerNorm_1/scale`, params.get(`${b}ln2.scale`));
     put(`${s}LayerNorm_1/bias`, params.get(`${b}ln2.bias`));
-    for (const [k, name] of [['fc1', 'Dense_0'], ['fc2', 'Dense_1']] as const) {
+    for (const [k, name] of [
+      ['fc1', 'Dense_0'],
+      ['fc2', 'Dense_1'],
+    ] as const) {
       put(`${s}MlpBlock_0/${name}/kernel`, params.get(`${b}mlp.${k}.kernel`));
       put(`${s}MlpBlock_0/${name}/bias`, params.get(`${b}mlp.${k}.bias`));
     }
@@ -193,7 +227,10 @@ export function toBigVision(
     attn('MAPHead_0/MultiHeadDotProductAttention_0', 'map.attn.');
     put('MAPHead_0/LayerNorm_0/scale', params.get('map.ln.scale'));
     put('MAPHead_0/LayerNorm_0/bias', params.get('map.ln.bias'));
-    for (const [k, name] of [['fc1', 'Dense_0'], ['fc2', 'Dense_1']] as const) {
+    for (const [k, name] of [
+      ['fc1', 'Dense_0'],
+      ['fc2', 'Dense_1'],
+    ] as const) {
       put(`MAPHead_0/MlpBlock_0/${name}/kernel`, params.get(`map.mlp.${k}.kernel`));
       put(`MAPHead_0/MlpBlock_0/${name}/bias`, params.get(`map.mlp.${k}.bias`));
     }

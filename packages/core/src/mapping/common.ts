@@ -43,9 +43,15 @@ export class Taker {
       throw new CheckpointError('CHECKPOINT_MISSING_KEY', `The ${this.layout} checkpoint has no "${full}".`);
     }
     if (!(arr.data instanceof Float32Array)) {
-      throw new CheckpointError('CHECKPOINT_UNSUPPORTED_DTYPE', `"${full}" is ${arr.dtype}; a float array is needed.`);
+      throw new CheckpointError(
+        'CHECKPOINT_UNSUPPORTED_DTYPE',
+        `"${full}" is ${arr.dtype}; a float array is needed.`,
+      );
     }
-    if (shape && (shape.length !== arr.shape.length || shape.some((s, i) => s !== null && s !== arr.shape[i]))) {
+    if (
+      shape &&
+      (shape.length !== arr.shape.length || shape.some((s, i) => s !== null && s !== arr.shape[i]))
+    ) {
       const want = shape.map((s) => (s === null ? '?' : s)).join(', ');
       throw new CheckpointError(
         'CHECKPOINT_SHAPE_MISMATCH',
@@ -135,6 +141,11 @@ export function rawToHost(a: RawArray): HostArray {
  * For head packages: take `name` from the entries a backbone left (`Backbone.rest`), checked against
  * `shape` (null = any size); a missing or mis-shaped entry gives a CheckpointError naming it.
  */
-export function takeArray(rest: RawCheckpoint, name: string, shape: (number | null)[] | undefined, layout: Layout): HostArray {
+export function takeArray(
+  rest: RawCheckpoint,
+  name: string,
+  shape: (number | null)[] | undefined,
+  layout: Layout,
+): HostArray {
   return new Taker(rest, '', layout).take(name, shape);
 }

@@ -6,7 +6,15 @@ import type { RawCheckpoint } from '../checkpoint/types';
 import { CheckpointError } from '../errors';
 import { defineConfig, type FlexiViTConfig } from '../model/config';
 import type { ParamPath } from '../model/params';
-import { countBlocks, type HostArray, type MappedCheckpoint, permute, reshape, squareSide, Taker } from './common';
+import {
+  countBlocks,
+  type HostArray,
+  type MappedCheckpoint,
+  permute,
+  reshape,
+  squareSide,
+  Taker,
+} from './common';
 import { linearKernel } from './timm';
 
 export const HF_PREFIXES = ['vit.', ''];
@@ -18,7 +26,11 @@ export function findHfPrefix(raw: RawCheckpoint): string | null {
 
 export function mapHf(raw: RawCheckpoint, overrides: Partial<FlexiViTConfig> = {}): MappedCheckpoint {
   const prefix = findHfPrefix(raw);
-  if (prefix === null) throw new CheckpointError('CHECKPOINT_MISSING_KEY', 'No HF "embeddings.patch_embeddings.projection.weight" in the checkpoint.');
+  if (prefix === null)
+    throw new CheckpointError(
+      'CHECKPOINT_MISSING_KEY',
+      'No HF "embeddings.patch_embeddings.projection.weight" in the checkpoint.',
+    );
   const t = new Taker(raw, prefix, 'hf');
   const out = new Map<ParamPath, HostArray>();
   const conv = t.take('embeddings.patch_embeddings.projection.weight', [null, null, null, null]);
@@ -29,11 +41,15 @@ export function mapHf(raw: RawCheckpoint, overrides: Partial<FlexiViTConfig> = {
   const pos = t.take('embeddings.position_embeddings', [1, null, width]);
   const side = squareSide(pos.shape[1] - 1);
   if (side === null) {
-    throw new CheckpointError('CHECKPOINT_SHAPE_MISMATCH', `"${prefix}embeddings.position_embeddings" has ${pos.shape[1]} entries: not 1 + a square grid.`);
+    throw new CheckpointError(
+      'CHECKPOINT_SHAPE_MISMATCH',
+      `"${prefix}embeddings.position_embeddings" has ${pos.shape[1]} entries: not 1 + a square grid.`,
+    );
   }
   out.set('posemb', reshape(pos, [pos.shape[1], width]));
   const depth = countBlocks(raw, prefix, /^encoder\.layer\.(\d+)\./);
-  if (depth === 0) throw new CheckpointError('CHECKPOINT_MISSING_KEY', `No "${prefix}encoder.layer.0.…" in the checkpoint.`);
+  if (depth === 0)
+    throw new CheckpointError('CHECKPOINT_MISSING_KEY', `No "${prefix}encoder.layer.0.…" in the checkpoint.`);
   let mlpDim = 0;
   const lin = (name: string, shape: [number | null, number]) => linearKernel(t.take(`${name}.weight`, shape));
   for (let i = 0; i < depth; i++) {

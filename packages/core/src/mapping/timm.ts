@@ -7,7 +7,16 @@ import type { RawCheckpoint } from '../checkpoint/types';
 import { CheckpointError } from '../errors';
 import { defineConfig, type FlexiViTConfig } from '../model/config';
 import type { ParamPath } from '../model/params';
-import { countBlocks, type HostArray, type MappedCheckpoint, permute, reshape, sliceRows, squareSide, Taker } from './common';
+import {
+  countBlocks,
+  type HostArray,
+  type MappedCheckpoint,
+  permute,
+  reshape,
+  sliceRows,
+  squareSide,
+  Taker,
+} from './common';
 
 export const TIMM_PREFIXES = ['', 'module.', 'model.', 'state_dict.'];
 
@@ -21,7 +30,11 @@ export const linearKernel = (w: HostArray) => permute(w, [1, 0]);
 
 export function mapTimm(raw: RawCheckpoint, overrides: Partial<FlexiViTConfig> = {}): MappedCheckpoint {
   const prefix = findTimmPrefix(raw);
-  if (prefix === null) throw new CheckpointError('CHECKPOINT_MISSING_KEY', 'No timm "patch_embed.proj.weight" in the checkpoint.');
+  if (prefix === null)
+    throw new CheckpointError(
+      'CHECKPOINT_MISSING_KEY',
+      'No timm "patch_embed.proj.weight" in the checkpoint.',
+    );
   const t = new Taker(raw, prefix, 'timm');
   const out = new Map<ParamPath, HostArray>();
   const conv = t.take('patch_embed.proj.weight', [null, null, null, null]);
@@ -36,11 +49,16 @@ export function mapTimm(raw: RawCheckpoint, overrides: Partial<FlexiViTConfig> =
   const posembIncludesCls = hasCls && squareSide(n) === null && squareSide(n - 1) !== null;
   if (posembIncludesCls) n -= 1;
   const side = squareSide(n);
-  if (side === null) throw new CheckpointError('CHECKPOINT_SHAPE_MISMATCH', `"${prefix}pos_embed" has ${pos.shape[1]} entries: not a square grid.`);
+  if (side === null)
+    throw new CheckpointError(
+      'CHECKPOINT_SHAPE_MISMATCH',
+      `"${prefix}pos_embed" has ${pos.shape[1]} entries: not a square grid.`,
+    );
   out.set('posemb', reshape(pos, [pos.shape[1], width]));
 
   const depth = countBlocks(raw, prefix, /^blocks\.(\d+)\./);
-  if (depth === 0) throw new CheckpointError('CHECKPOINT_MISSING_KEY', `No "${prefix}blocks.0.…" in the checkpoint.`);
+  if (depth === 0)
+    throw new CheckpointError('CHECKPOINT_MISSING_KEY', `No "${prefix}blocks.0.…" in the checkpoint.`);
   let mlpDim = 0;
   for (let i = 0; i < depth; i++) {
     const s = `blocks.${i}.`;

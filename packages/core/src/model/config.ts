@@ -64,7 +64,10 @@ export function defineConfig(
   const { variant, ...rest } = partial;
   const base = variant ? VARIANTS[variant] : undefined;
   if (variant && !base) {
-    throw new ConfigError('CONFIG_INVALID', `Unknown variant "${variant}"; use one of ${Object.keys(VARIANTS).join(', ')}.`);
+    throw new ConfigError(
+      'CONFIG_INVALID',
+      `Unknown variant "${variant}"; use one of ${Object.keys(VARIANTS).join(', ')}.`,
+    );
   }
   const cfg = { ...FLEXIVIT_DEFAULTS, ...base, ...rest } as FlexiViTConfig;
   for (const key of ['width', 'depth', 'heads', 'mlpDim', 'channels'] as const) {

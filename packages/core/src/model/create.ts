@@ -14,7 +14,8 @@ export function paramsFromHost(host: Map<ParamPath, HostArray>): EncoderParams {
 /** Read a param tree back to host arrays (for saving checkpoints). */
 export async function paramsToHost(params: unknown): Promise<Map<ParamPath, HostArray>> {
   const out = new Map<ParamPath, HostArray>();
-  for (const [path, t] of flattenParams(params)) out.set(path, { shape: t.shape.slice(), data: (await t.data()) as Float32Array });
+  for (const [path, t] of flattenParams(params))
+    out.set(path, { shape: t.shape.slice(), data: (await t.data()) as Float32Array });
   return out;
 }
 

@@ -6,7 +6,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, FlexiViTError } from '../errors';
 import { type ImageInput, loadImages, type ResizeMode } from '../image';
-import { type PatchEmbeddingResize, resizePatchEmbedding, type Size2, toSize2 } from '../resize/patch-embedding';
+import {
+  type PatchEmbeddingResize,
+  resizePatchEmbedding,
+  type Size2,
+  toSize2,
+} from '../resize/patch-embedding';
 import { resizePositionEmbedding } from '../resize/position-embedding';
 import type { FlexiViTConfig } from './config';
 import type { Features } from './features';
@@ -95,9 +100,11 @@ export function encodeTokens(
   } else {
     h = tf.add(h, posemb);
     // big_vision / timm no_embed_class: the cls token gets no position embedding.
-    if (params.cls) h = tf.concat([tf.tile(tf.reshape(params.cls, [1, 1, d]), [b, 1, 1]) as tf.Tensor3D, h], 1);
+    if (params.cls)
+      h = tf.concat([tf.tile(tf.reshape(params.cls, [1, 1, d]), [b, 1, 1]) as tf.Tensor3D, h], 1);
   }
-  for (const block of params.blocks) h = encoderBlock(h, block, config.heads, config.layerNormEps, config.gelu);
+  for (const block of params.blocks)
+    h = encoderBlock(h, block, config.heads, config.layerNormEps, config.gelu);
   const eps = config.layerNormEps;
   if (!config.fcNorm) h = layerNorm(h, params.norm, eps);
   const [prefix, tokens] = tf.split(h, [prefixCount, nPatch], 1) as [tf.Tensor3D, tf.Tensor3D];

@@ -54,7 +54,13 @@ export function attention(q: tf.Tensor3D, kv: tf.Tensor3D, p: Attention, heads: 
 }
 
 /** Pre-LN encoder block: x + MHA(LN(x)), then x + MLP(LN(x)). x is [B, N, D]. */
-export function encoderBlock(x: tf.Tensor3D, p: EncoderBlock, heads: number, eps: number, kind: Gelu): tf.Tensor3D {
+export function encoderBlock(
+  x: tf.Tensor3D,
+  p: EncoderBlock,
+  heads: number,
+  eps: number,
+  kind: Gelu,
+): tf.Tensor3D {
   const [b, n, d] = x.shape;
   const x2 = tf.reshape(x, [b * n, d]) as tf.Tensor2D;
   const y = layerNorm(x, p.ln1, eps);

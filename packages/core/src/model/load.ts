@@ -2,7 +2,7 @@
 import { type CheckpointSource, readCheckpoint } from '../checkpoint';
 import type { RawCheckpoint } from '../checkpoint/types';
 import { type Layout, type MapOptions, mapCheckpoint } from '../mapping';
-import { type FlexiViTConfig, defineConfig, type Variant } from './config';
+import { defineConfig, type FlexiViTConfig, type Variant } from './config';
 import { initParams, paramsFromHost } from './create';
 import { FlexiViT } from './flexivit';
 
@@ -24,7 +24,10 @@ function isRawCheckpoint(x: unknown): x is RawCheckpoint {
 }
 
 /** For head packages: the encoder plus the checkpoint entries it left for the head. */
-export async function loadBackbone(source: CheckpointSource | RawCheckpoint, options: LoadOptions = {}): Promise<Backbone> {
+export async function loadBackbone(
+  source: CheckpointSource | RawCheckpoint,
+  options: LoadOptions = {},
+): Promise<Backbone> {
   const raw = isRawCheckpoint(source) ? source : await readCheckpoint(source, { fetch: options.fetch });
   const mapped = mapCheckpoint(raw, options);
   const model = new FlexiViT(mapped.config, paramsFromHost(mapped.params));
@@ -32,7 +35,10 @@ export async function loadBackbone(source: CheckpointSource | RawCheckpoint, opt
 }
 
 /** Load a FlexiViT encoder from a big_vision `.npz`, timm/HF safetensors or a TF.js model.json. */
-export async function load(source: CheckpointSource | RawCheckpoint, options: LoadOptions = {}): Promise<FlexiViT> {
+export async function load(
+  source: CheckpointSource | RawCheckpoint,
+  options: LoadOptions = {},
+): Promise<FlexiViT> {
   return (await loadBackbone(source, options)).model;
 }
 

@@ -1,10 +1,10 @@
 export { areaMatrix, bilinearMatrix, triangleMatrix } from './interpolate';
-export { type Mat, kron, matmul, pinv, transpose } from './linalg';
+export { kron, type Mat, matmul, pinv, transpose } from './linalg';
 export {
   type PatchEmbeddingResize,
-  type Size2,
   patchEmbeddingMatrices,
-  toSize2,
   resizePatchEmbedding,
+  type Size2,
+  toSize2,
 } from './patch-embedding';
 export { positionEmbeddingMatrix, resizePositionEmbedding } from './position-embedding';

@@ -16,7 +16,8 @@ export function mat(rows: number, cols: number, data?: Float64Array): Mat {
 
 export function transpose(a: Mat): Mat {
   const t = mat(a.cols, a.rows);
-  for (let i = 0; i < a.rows; i++) for (let j = 0; j < a.cols; j++) t.data[j * a.rows + i] = a.data[i * a.cols + j];
+  for (let i = 0; i < a.rows; i++)
+    for (let j = 0; j < a.cols; j++) t.data[j * a.rows + i] = a.data[i * a.cols + j];
   return t;
 }
 

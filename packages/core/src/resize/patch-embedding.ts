@@ -33,7 +33,10 @@ function oneDim(method: PatchEmbeddingResize, from: number, to: number): Mat {
     case 'area':
       return areaMatrix(from, to);
     default:
-      throw new ConfigError('ARGUMENT_INVALID', `Unknown patch-embedding resize "${method}"; use pi, bilinear, area or norm.`);
+      throw new ConfigError(
+        'ARGUMENT_INVALID',
+        `Unknown patch-embedding resize "${method}"; use pi, bilinear, area or norm.`,
+      );
   }
 }
 
@@ -59,8 +62,14 @@ export function patchEmbeddingMatrices(
 
 export function toSize2(size: number | readonly number[], what = 'patch size'): Size2 {
   const s: Size2 = typeof size === 'number' ? [size, size] : [size[0], size[1]];
-  if (!(Number.isInteger(s[0]) && Number.isInteger(s[1]) && s[0] > 0 && s[1] > 0) || (typeof size !== 'number' && size.length !== 2)) {
-    throw new ConfigError('PATCH_SIZE_INVALID', `Invalid ${what} ${JSON.stringify(size)}: expected a positive integer or [height, width].`);
+  if (
+    !(Number.isInteger(s[0]) && Number.isInteger(s[1]) && s[0] > 0 && s[1] > 0) ||
+    (typeof size !== 'number' && size.length !== 2)
+  ) {
+    throw new ConfigError(
+      'PATCH_SIZE_INVALID',
+      `Invalid ${what} ${JSON.stringify(size)}: expected a positive integer or [height, width].`,
+    );
   }
   return s;
 }
