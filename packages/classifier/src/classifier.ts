@@ -130,10 +130,12 @@ export async function load(
   options: ClassifierLoadOptions = {},
 ): Promise<FlexiViTClassifier> {
   const { model, rest, layout } = await loadBackbone(source, options);
+  let head: ClassifierHead | undefined;
   try {
-    const head = ClassifierHead.fromCheckpoint(rest, layout, model.config.width);
+    head = ClassifierHead.fromCheckpoint(rest, layout, model.config.width);
     return new FlexiViTClassifier(model, head, options);
   } catch (err) {
+    head?.dispose();
     model.dispose();
     throw err;
   }
