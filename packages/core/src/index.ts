@@ -9,6 +9,15 @@
  *   mapping/     checkpoint naming (big_vision, timm, HF) ↔ our param tree
  */
 
+// Compute-adaptive inference.
+export {
+  chooseOperatingPoint,
+  type LatencyProfile,
+  measureLatency,
+  type OperatingPoint,
+  type OperatingPointOptions,
+  type ProfileStore,
+} from './adaptive';
 // Checkpoint files.
 export * from './checkpoint';
 export * from './errors';
@@ -48,6 +57,7 @@ export {
   patchify,
   validPatchSizes,
 } from './model/flexivit';
+export { encoderFlops } from './model/flops';
 export { attention, dense, encoderBlock, gelu, layerNorm, mapPool, mlp } from './model/layers';
 export { type Backbone, createFlexiViT, type LoadOptions, load, loadBackbone } from './model/load';
 export {

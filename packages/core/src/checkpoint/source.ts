@@ -4,6 +4,7 @@
  * lazily so browser bundles never load them.
  */
 import { CheckpointError } from '../errors';
+import { nodeImport } from '../node-import';
 import { checkFloatDType, checkpointEntries, describe, q } from './codec';
 import { isNpy } from './npy';
 import { isZip, readNpz, writeNpz } from './npz';
@@ -70,7 +71,7 @@ function nodeErrorCode(e: unknown): string | undefined {
 async function toLocation(source: string | URL): Promise<Location> {
   const text = typeof source === 'string' ? source : source.href;
   if (/^file:/i.test(text)) {
-    const { fileURLToPath } = await import('node:url');
+    const { fileURLToPath } = await nodeImport<typeof import('node:url')>('node:url');
     try {
       return { kind: 'file', path: fileURLToPath(text) };
     } catch (cause) {
@@ -108,7 +109,7 @@ async function readLocation(
   what: string,
 ): Promise<Uint8Array> {
   if (loc.kind === 'file') {
-    const fs = await import('node:fs/promises');
+    const fs = await nodeImport<typeof import('node:fs/promises')>('node:fs/promises');
     try {
       const buf = await fs.readFile(loc.path);
       // A plain view: Node Buffers behave differently from Uint8Array (e.g. slice).
@@ -153,17 +154,17 @@ async function readLocation(
 async function resolveRelative(base: Location, rel: string): Promise<Location> {
   if (base.kind === 'url') return { kind: 'url', url: new URL(rel, base.url) };
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(rel)) return toLocation(rel);
-  const path = await import('node:path');
+  const path = await nodeImport<typeof import('node:path')>('node:path');
   return { kind: 'file', path: path.resolve(path.dirname(base.path), rel) };
 }
 
 /** A local directory stands for the model.json inside it (what writeCheckpoint writes for tfjs). */
 async function directoryToModelJson(loc: Location): Promise<Location> {
   if (loc.kind !== 'file') return loc;
-  const fs = await import('node:fs/promises');
+  const fs = await nodeImport<typeof import('node:fs/promises')>('node:fs/promises');
   const stat = await fs.stat(loc.path).catch(() => undefined);
   if (!stat?.isDirectory()) return loc;
-  const path = await import('node:path');
+  const path = await nodeImport<typeof import('node:path')>('node:path');
   return { kind: 'file', path: path.join(loc.path, 'model.json') };
 }
 
@@ -279,7 +280,7 @@ async function writeDurable(fs: Fs, path: string, data: Uint8Array): Promise<voi
 
 /** Writes `data` to a temporary sibling of `target`, then renames it over `target`. */
 async function writeFileAtomic(fs: Fs, target: string, data: Uint8Array): Promise<void> {
-  const path = await import('node:path');
+  const path = await nodeImport<typeof import('node:path')>('node:path');
   const tmp = path.join(path.dirname(target), tempName(path.basename(target)));
   try {
     await writeDurable(fs, tmp, data);
@@ -324,7 +325,7 @@ export async function writeCheckpoint(
     );
   }
   checkpointEntries(ckpt);
-  const fs = await import('node:fs/promises');
+  const fs = await nodeImport<typeof import('node:fs/promises')>('node:fs/promises');
   // Encode everything in memory first: a bad array fails here, before the disk is touched.
   if (format === 'npz') {
     await writeFileAtomic(fs, path, writeNpz(ckpt, { dtype: opts.dtype, compress: opts.compress }));
@@ -341,7 +342,7 @@ export async function writeCheckpoint(
     shardBytes: opts.shardBytes,
     metadata: opts.metadata,
   });
-  const nodePath = await import('node:path');
+  const nodePath = await nodeImport<typeof import('node:path')>('node:path');
   const isJson = path.toLowerCase().endsWith('.json');
   const dir = isJson ? nodePath.dirname(path) : path;
   const modelName = isJson ? nodePath.basename(path) : 'model.json';

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ImageInputError } from '../errors';
+import { nodeImport } from '../node-import';
 import { fetchBlob, shorten } from './fetch';
 
 // The slice of sharp's API used here, declared locally so the published types never reference sharp
@@ -22,7 +23,7 @@ let sharpLoading: Promise<SharpFactory> | undefined;
 
 /** Loads sharp on first use; a failed load is not cached so a later install is picked up. */
 function loadSharp(): Promise<SharpFactory> {
-  sharpLoading ??= import(/* webpackIgnore: true */ 'sharp').then(
+  sharpLoading ??= nodeImport<unknown>('sharp').then(
     (mod) => ((mod as { default?: unknown }).default ?? mod) as SharpFactory,
     (err: unknown) => {
       sharpLoading = undefined;
@@ -96,7 +97,7 @@ export async function readNodeSource(location: string | URL): Promise<{ bytes: U
   }
   let path = href;
   if (/^file:/i.test(href)) {
-    const { fileURLToPath } = await import(/* webpackIgnore: true */ 'node:url');
+    const { fileURLToPath } = await nodeImport<typeof import('node:url')>('node:url');
     try {
       path = fileURLToPath(href);
     } catch (err) {
@@ -109,7 +110,7 @@ export async function readNodeSource(location: string | URL): Promise<{ bytes: U
       `URL scheme "${scheme}" is not supported in Node; use a file path or a file://, http(s):// or data: URL.`,
     );
   }
-  const fs = await import(/* webpackIgnore: true */ 'node:fs/promises');
+  const fs = await nodeImport<typeof import('node:fs/promises')>('node:fs/promises');
   try {
     return { bytes: await fs.readFile(path), source: `Image file "${path}"` };
   } catch (err) {

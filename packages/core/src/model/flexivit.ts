@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, FlexiViTError } from '../errors';
 import { type ImageInput, loadImages, type ResizeMode } from '../image';
+import { matMul2d } from '../ops';
 import {
   type PatchEmbeddingResize,
   resizePatchEmbedding,
@@ -71,7 +72,7 @@ export function patchify(x: tf.Tensor4D, kernel: tf.Tensor4D, bias: tf.Tensor1D)
     b * gh * gw,
     ph * pw * c,
   ]) as tf.Tensor2D;
-  const tokens = tf.add(tf.matMul(patches, tf.reshape(kernel, [ph * pw * c, d])), bias);
+  const tokens = tf.add(matMul2d(patches, tf.reshape(kernel, [ph * pw * c, d])), bias);
   return tf.reshape(tokens, [b, gh * gw, d]);
 }
 

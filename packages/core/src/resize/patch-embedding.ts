@@ -9,6 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError } from '../errors';
+import { matMul2d } from '../ops';
 import { areaMatrix, bilinearMatrix } from './interpolate';
 import { type Mat, pinv, transpose } from './linalg';
 
@@ -91,9 +92,12 @@ export function resizePatchEmbedding(
     const py = tf.tensor2d(m.y, [nh, ph]);
     const px = tf.tensor2d(m.x, [nw, pw]);
     // Rows: [ph, pw·C·D] → [nh, pw·C·D]; then bring pw to the front and do the columns.
-    const rows = tf.matMul(py, tf.reshape(kernel, [ph, pw * c * d]));
-    const byCol = tf.reshape(tf.transpose(tf.reshape(rows, [nh, pw, c * d]), [1, 0, 2]), [pw, nh * c * d]);
-    const cols = tf.matMul(px, byCol); // [nw, nh·C·D]
+    const rows = matMul2d(py, tf.reshape(kernel, [ph, pw * c * d]));
+    const byCol = tf.reshape(tf.transpose(tf.reshape(rows, [nh, pw, c * d]), [1, 0, 2]), [
+      pw,
+      nh * c * d,
+    ]) as tf.Tensor2D;
+    const cols = matMul2d(px, byCol); // [nw, nh·C·D]
     let out = tf.transpose(tf.reshape(cols, [nw, nh, c, d]), [1, 0, 2, 3]) as tf.Tensor4D;
     if (method === 'norm') {
       const before = tf.sqrt(tf.sum(tf.square(kernel), [0, 1, 2]));

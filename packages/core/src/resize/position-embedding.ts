@@ -5,6 +5,7 @@
  * [0.8, 0.2]). One Kronecker matrix [new·new, old·old] applied as a single 2-D matMul.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { matMul2d } from '../ops';
 import { triangleMatrix } from './interpolate';
 import { kron } from './linalg';
 import type { Size2 } from './patch-embedding';
@@ -27,6 +28,6 @@ export function resizePositionEmbedding(posemb: tf.Tensor2D, from: Size2, to: Si
   if (from[0] === to[0] && from[1] === to[1]) return posemb.clone();
   return tf.tidy(() => {
     const m = tf.tensor2d(positionEmbeddingMatrix(from, to), [to[0] * to[1], from[0] * from[1]]);
-    return tf.matMul(m, posemb);
+    return matMul2d(m, posemb);
   });
 }
