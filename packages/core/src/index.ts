@@ -70,3 +70,6 @@ export {
 } from './model/params';
 // Resizing.
 export * from './resize';
+
+// Backend kernel fixes (called by the backend pickers).
+export { registerWasmKernels } from './kernels/wasm';
