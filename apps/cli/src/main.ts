@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { describeBackend, useBackend } from '@flexivit/backend-node';
 import { FlexiViTError } from '@flexivit/core';
 import { UsageError } from './args';
+import { BENCH_USAGE, bench } from './commands/bench';
 import { CLASSIFY_USAGE, classify } from './commands/classify';
 import { DEMO_USAGE, demo } from './commands/demo';
 import { INFO_USAGE, info } from './commands/info';
@@ -12,6 +13,7 @@ const USAGE = `usage:
   ${CLASSIFY_USAGE}
   ${INFO_USAGE}
   ${DEMO_USAGE}
+  ${BENCH_USAGE}
 common: [--backend auto|wasm|cpu|tensorflow|tensorflow-gpu] (or FLEXIVIT_BACKEND)`;
 
 const OPTIONS = {
@@ -23,6 +25,11 @@ const OPTIONS = {
   labels: { type: 'string' },
   resize: { type: 'string' },
   runs: { type: 'string' },
+  'budget-ms': { type: 'string' },
+  model: { type: 'string' },
+  batch: { type: 'string' },
+  workers: { type: 'string' },
+  iterations: { type: 'string' },
   backend: { type: 'string' },
   json: { type: 'boolean' },
   logits: { type: 'boolean' },
@@ -45,12 +52,13 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     return command ? 0 : 2;
   }
   try {
-    if (!['classify', 'info', 'demo'].includes(command))
+    if (!['classify', 'info', 'demo', 'bench'].includes(command))
       throw new UsageError(`Unknown command "${command}".\n${USAGE}`);
     const backend = await useBackend((flags.backend as Parameters<typeof useBackend>[0]) ?? undefined);
     io.err(describeBackend(backend));
     if (command === 'classify') await classify(positionals, flags, io);
     else if (command === 'info') await info(flags, io);
+    else if (command === 'bench') await bench(flags, io, backend.name);
     else await demo(flags, io);
     return 0;
   } catch (err) {

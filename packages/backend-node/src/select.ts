@@ -1,3 +1,4 @@
+import { registerWasmKernels } from '@flexivit/core';
 import * as tf from '@tensorflow/tfjs-core';
 
 /** The backends this package can pick, fastest first. */
@@ -112,6 +113,7 @@ async function activate(c: Candidate): Promise<string | undefined> {
   if (!ok) return 'initialisation failed (see the TensorFlow.js warning above)';
   const active = tf.getBackend();
   if (active !== c.tfBackend) return `tf.getBackend() is '${active}' after setBackend('${c.tfBackend}')`;
+  if (c.tfBackend === 'wasm') registerWasmKernels(); // stock Slice/SplitV copy the whole input per slice
   return undefined;
 }
 

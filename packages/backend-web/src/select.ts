@@ -1,3 +1,4 @@
+import { registerWasmKernels } from '@flexivit/core';
 import * as tf from '@tensorflow/tfjs-core';
 import {
   type BackendName,
@@ -152,6 +153,7 @@ export function createBackendPicker(overrides: BackendPickerOptions = {}): Backe
     if (!ok) return 'initialisation failed (see the TensorFlow.js warning in the console)';
     const active = tf.getBackend();
     if (active !== name) return `tf.getBackend() is '${active}' after setBackend('${name}')`;
+    if (name === 'wasm') registerWasmKernels(); // stock Slice/SplitV copy the whole input per slice
     return undefined;
   }
 

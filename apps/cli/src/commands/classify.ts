@@ -1,12 +1,14 @@
 import { readFile } from 'node:fs/promises';
 import { load } from '@flexivit/classifier';
-import type { Size2 } from '@flexivit/core';
+import { chooseOperatingPoint, type Size2 } from '@flexivit/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { intFlag, sizeFlag, UsageError } from '../args';
 import type { Io } from '../io';
+import { fileProfileStore } from '../profile-store';
 
 export const CLASSIFY_USAGE = `flexivit classify IMAGE --weights FILE --patch-size P [--resolution R] [--top-k K]
-                  [--labels FILE|imagenet1k] [--resize squash|crop] [--json] [--logits]`;
+                  [--budget-ms MS] [--labels FILE|imagenet1k] [--resize squash|crop] [--json] [--logits]
+  --budget-ms picks the smallest patch size whose measured latency on this device fits (measured once, cached)`;
 
 async function readLabels(value: string | undefined): Promise<string[] | string | undefined> {
   if (value === undefined || !/[./\\]/.test(value)) return value;
@@ -37,6 +39,11 @@ export async function classify(
   if (resize !== 'squash' && resize !== 'crop')
     throw new UsageError(`--resize must be squash or crop, got "${resize}".`);
   const labels = await readLabels(flags.labels as string | undefined);
+  const budget = flags['budget-ms'] === undefined ? undefined : Number(flags['budget-ms']);
+  if (budget !== undefined && !(budget > 0))
+    throw new UsageError(`--budget-ms must be a positive number, got "${flags['budget-ms']}".`);
+  if (budget !== undefined && patchSize !== undefined)
+    throw new UsageError('Give --patch-size or --budget-ms, not both.');
 
   const model = await load(flags.weights, { labels });
   try {
@@ -66,7 +73,12 @@ export async function classify(
       typeof options.patchSize === 'number' ? [options.patchSize, options.patchSize] : options.patchSize;
     const square = (s: Size2) => (s[0] === s[1] ? s[0] : s);
     if (flags.json) {
-      const out: Record<string, unknown> = { patchSize: square(patch), resolution: square(resolution), top };
+      const out: Record<string, unknown> = {
+        patchSize: square(patch),
+        resolution: square(resolution),
+        top,
+        ...budgetInfo,
+      };
       if (flags.logits) out.logits = logitValues;
       io.out(JSON.stringify(out));
       return;
