@@ -6,7 +6,9 @@ import { UsageError } from './args';
 import { BENCH_USAGE, bench } from './commands/bench';
 import { CLASSIFY_USAGE, classify } from './commands/classify';
 import { DEMO_USAGE, demo } from './commands/demo';
+import { EVAL_USAGE, evalCommand } from './commands/eval';
 import { INFO_USAGE, info } from './commands/info';
+import { TRAIN_USAGE, trainCommand } from './commands/train';
 import { type Io, processIo } from './io';
 
 const USAGE = `usage:
@@ -14,6 +16,8 @@ const USAGE = `usage:
   ${INFO_USAGE}
   ${DEMO_USAGE}
   ${BENCH_USAGE}
+  ${TRAIN_USAGE}
+  ${EVAL_USAGE}
 common: [--backend auto|wasm|cpu|tensorflow|tensorflow-gpu] (or FLEXIVIT_BACKEND)`;
 
 const OPTIONS = {
@@ -30,6 +34,13 @@ const OPTIONS = {
   batch: { type: 'string' },
   workers: { type: 'string' },
   iterations: { type: 'string' },
+  config: { type: 'string' },
+  out: { type: 'string' },
+  data: { type: 'string' },
+  steps: { type: 'string' },
+  'stop-at': { type: 'string' },
+  seed: { type: 'string' },
+  limit: { type: 'string' },
   backend: { type: 'string' },
   json: { type: 'boolean' },
   logits: { type: 'boolean' },
@@ -52,13 +63,15 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     return command ? 0 : 2;
   }
   try {
-    if (!['classify', 'info', 'demo', 'bench'].includes(command))
+    if (!['classify', 'info', 'demo', 'bench', 'train', 'eval'].includes(command))
       throw new UsageError(`Unknown command "${command}".\n${USAGE}`);
     const backend = await useBackend((flags.backend as Parameters<typeof useBackend>[0]) ?? undefined);
     io.err(describeBackend(backend));
     if (command === 'classify') await classify(positionals, flags, io);
     else if (command === 'info') await info(flags, io);
     else if (command === 'bench') await bench(flags, io, backend.name);
+    else if (command === 'train') await trainCommand(flags, io);
+    else if (command === 'eval') await evalCommand(flags, io);
     else await demo(flags, io);
     return 0;
   } catch (err) {

@@ -71,5 +71,8 @@ export {
 // Resizing.
 export * from './resize';
 
+// Fast-path matMul (plain 2-D forward and backward).
+export { matMul2d } from './ops';
+
 // Backend kernel fixes (called by the backend pickers).
 export { registerWasmKernels } from './kernels/wasm';

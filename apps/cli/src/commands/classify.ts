@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { intFlag, sizeFlag, UsageError } from '../args';
 import type { Io } from '../io';
 import { fileProfileStore } from '../profile-store';
+import { resolveWeights } from '../weights';
 
 export const CLASSIFY_USAGE = `flexivit classify IMAGE --weights FILE --patch-size P [--resolution R] [--top-k K]
                   [--budget-ms MS] [--labels FILE|imagenet1k] [--resize squash|crop] [--json] [--logits]
@@ -38,14 +39,24 @@ export async function classify(
   const resize = (flags.resize as string | undefined) ?? 'squash';
   if (resize !== 'squash' && resize !== 'crop')
     throw new UsageError(`--resize must be squash or crop, got "${resize}".`);
-  const labels = await readLabels(flags.labels as string | undefined);
+  const weights = await resolveWeights(flags.weights);
+  const labels = (await readLabels(flags.labels as string | undefined)) ?? weights.meta.labels;
   const budget = flags['budget-ms'] === undefined ? undefined : Number(flags['budget-ms']);
   if (budget !== undefined && !(budget > 0))
     throw new UsageError(`--budget-ms must be a positive number, got "${flags['budget-ms']}".`);
   if (budget !== undefined && patchSize !== undefined)
     throw new UsageError('Give --patch-size or --budget-ms, not both.');
 
-  const model = await load(flags.weights, { labels });
+  const metaResolution = weights.meta.resolution;
+  const model = await load(weights.path, {
+    labels,
+    config: metaResolution
+      ? {
+          resolution: [metaResolution, metaResolution],
+          patchSize: [weights.meta.patchSize ?? 8, weights.meta.patchSize ?? 8],
+        }
+      : undefined,
+  });
   try {
     const options = {
       patchSize: patchSize ?? model.backbone.config.patchSize,
