@@ -1,15 +1,25 @@
 /** The CLI end to end, as a user runs it: a real process, JSON on stdout, exit codes. */
 import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { CLI, EXPECTED, maxAbsDiff, PARITY_IMAGE, PARITY_NPZ } from './helpers';
 
 const run = promisify(execFile);
 
-async function flexivit(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+function flexivit(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return flexivitEnv({}, ...args);
+}
+
+async function flexivitEnv(
+  env: Record<string, string>,
+  ...args: string[]
+): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
     const { stdout, stderr } = await run(process.execPath, [CLI, ...args], {
-      env: { ...process.env, FLEXIVIT_BACKEND: 'wasm' },
+      env: { ...process.env, FLEXIVIT_BACKEND: 'wasm', ...env },
+      maxBuffer: 64 * 1024 * 1024,
     });
     return { code: 0, stdout, stderr };
   } catch (err) {
@@ -91,4 +101,117 @@ describe('flexivit classify', () => {
     const flag = await flexivit('classify', PARITY_IMAGE, '--weights', PARITY_NPZ, '--patch-size', 'abc');
     expect(flag.code).toBe(2);
   });
+});
+
+describe('flexivit bench, budget, train and eval', () => {
+  it('bench --json prints one object with the documented fields; cost follows FLOPs', async () => {
+    const r = await flexivit(
+      'bench',
+      '--model',
+      'Ti',
+      '--resolution',
+      '48',
+      '--patch-sizes',
+      '8,16',
+      '--iterations',
+      '2',
+      '--json',
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.backend).toBe('wasm');
+    expect(out.workers).toBe(1);
+    expect(out.sgemmGflops).toBeGreaterThan(0);
+    expect(out.results.map((x: { patchSize: number }) => x.patchSize)).toEqual([8, 16]);
+    for (const x of out.results) {
+      for (const k of ['imgPerSec', 'latencyMsMedian', 'latencyMsP90', 'gflopsPerImage', 'achievedGflops'])
+        expect(x[k]).toBeGreaterThan(0);
+      expect(x.achievedGflops).toBeCloseTo(x.imgPerSec * x.gflopsPerImage, 6);
+    }
+    // Ti at 48 px: 36 vs 9 tokens (+ cls); the FLOP count is analytic.
+    expect(out.results[0].gflopsPerImage / out.results[1].gflopsPerImage).toBeGreaterThan(3.5);
+  });
+
+  it('bench --workers 2 measures one and two workers through the pool', async () => {
+    const r = await flexivit(
+      'bench',
+      '--model',
+      'Ti',
+      '--resolution',
+      '48',
+      '--patch-sizes',
+      '16',
+      '--iterations',
+      '2',
+      '--workers',
+      '2',
+      '--json',
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.workers).toBe(2);
+    expect(out.oneWorker).toHaveLength(1);
+    expect(out.scaling[0].ratio).toBeGreaterThan(0);
+  });
+
+  it('classify --budget-ms picks a patch size from a measured, cached profile', async () => {
+    const cache = mkdtempSync(`${tmpdir()}/flexivit-cache-`);
+    const env = { FLEXIVIT_CACHE_DIR: cache };
+    const generous = await flexivitEnv(
+      env,
+      'classify',
+      PARITY_IMAGE,
+      '--weights',
+      PARITY_NPZ,
+      '--budget-ms',
+      '100000',
+      '--json',
+    );
+    expect(generous.code, generous.stderr).toBe(0);
+    expect(JSON.parse(generous.stdout).patchSize).toBe(8); // everything fits: the most tokens
+    expect(existsSync(`${cache}/latency-profiles.json`)).toBe(true);
+    const tiny = await flexivitEnv(
+      env,
+      'classify',
+      PARITY_IMAGE,
+      '--weights',
+      PARITY_NPZ,
+      '--budget-ms',
+      '0.001',
+      '--json',
+    );
+    const out = JSON.parse(tiny.stdout);
+    expect(out.withinBudget).toBe(false);
+    expect(out.patchSize).toBeGreaterThanOrEqual(24); // nothing fits: the fastest
+  });
+
+  it.skipIf(!existsSync('/usr/share/datasets/fashion-mnist'))(
+    'train --config smoke then eval --json on the test split',
+    async () => {
+      const out = mkdtempSync(`${tmpdir()}/flexivit-run-`);
+      const t = await flexivit('train', '--config', 'smoke', '--steps', '40', '--out', out);
+      expect(t.code, t.stderr).toBe(0);
+      expect(JSON.parse(t.stdout).step).toBe(40);
+      for (const f of ['model.npz', 'state.npz', 'run.json', 'web/model.json'])
+        expect(existsSync(`${out}/${f}`), f).toBe(true);
+      const e = await flexivit(
+        'eval',
+        '--weights',
+        `${out}/model.npz`,
+        '--patch-sizes',
+        '4,12',
+        '--limit',
+        '500',
+        '--json',
+      );
+      expect(e.code, e.stderr).toBe(0);
+      const res = JSON.parse(e.stdout);
+      expect(res.resolution).toBe(24); // from run.json beside the weights
+      expect(res.results.map((r: { patchSize: number; count: number }) => [r.patchSize, r.count])).toEqual([
+        [4, 500],
+        [12, 500],
+      ]);
+      for (const r of res.results) expect(r.accuracy).toBeGreaterThan(0.2); // 40 steps: well above chance (10%)
+    },
+  );
 });

@@ -58,11 +58,18 @@ export async function classify(
       : undefined,
   });
   try {
-    const options = {
-      patchSize: patchSize ?? model.backbone.config.patchSize,
-      resolution: resolutionFlag,
-      resize,
-    } as const;
+    let chosen: number | Size2 = patchSize ?? model.backbone.config.patchSize;
+    let budgetInfo: { budgetMs: number; measuredMs: number; withinBudget: boolean } | undefined;
+    if (budget !== undefined) {
+      const point = await chooseOperatingPoint(model.backbone, {
+        latencyMs: budget,
+        resolution: resolutionFlag,
+        store: fileProfileStore(),
+      });
+      chosen = point.patchSize;
+      budgetInfo = { budgetMs: budget, measuredMs: point.latencyMs, withinBudget: point.withinBudget };
+    }
+    const options = { patchSize: chosen, resolution: resolutionFlag, resize } as const;
     const start = performance.now();
     const logits = await model.logits(image, options);
     const logitValues = (await logits.array())[0];
@@ -93,6 +100,11 @@ export async function classify(
       if (flags.logits) out.logits = logitValues;
       io.out(JSON.stringify(out));
       return;
+    }
+    if (budgetInfo) {
+      io.out(
+        `budget ${budget} ms → patch ${patch[0]} (measured ${budgetInfo.measuredMs.toFixed(1)} ms${budgetInfo.withinBudget ? '' : '; nothing fits, so the fastest'})`,
+      );
     }
     io.out(
       `${image} at ${resolution.join('x')} px, patch ${patch.join('x')} (${(resolution[0] / patch[0]) * (resolution[1] / patch[1])} tokens), ${latencyMs.toFixed(1)} ms`,

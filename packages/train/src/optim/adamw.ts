@@ -40,27 +40,29 @@ export class AdamW {
     for (const [name, p] of params) {
       const m0 = restored?.m.get(name);
       const v0 = restored?.v.get(name);
-      this.m.set(name, tf.variable(m0 ? tf.tensor(m0, p.shape) : tf.zerosLike(p), false, `m/${name}`));
-      this.v.set(name, tf.variable(v0 ? tf.tensor(v0, p.shape) : tf.zerosLike(p), false, `v/${name}`));
+      this.m.set(name, tf.variable(m0 ? tf.tensor(m0, p.shape) : tf.zerosLike(p), false));
+      this.v.set(name, tf.variable(v0 ? tf.tensor(v0, p.shape) : tf.zerosLike(p), false));
     }
   }
 
   /**
-   * One update at 1-based step `t` with learning rate `lr`. Returns the gradient's global norm
-   * before clipping.
+   * One update at 1-based step `t` with learning rate `lr`, `grads` keyed by variable name (as
+   * tf.variableGrads returns them). Returns the gradient's global norm before clipping.
    */
   apply(params: Map<string, tf.Variable>, grads: tf.NamedTensorMap, lr: number, t: number): number {
     const { beta1, beta2, eps, weightDecay, clipNorm, decays } = this.options;
     return tf.tidy(() => {
-      const names = [...params.keys()].filter((n) => grads[n]);
-      const norm = tf.sqrt(tf.addN(names.map((n) => tf.sum(tf.square(grads[n])))));
+      const names = [...params.keys()].filter((n) => grads[params.get(n)!.name]);
+      if (names.length === 0) return 0;
+      const gradOf = (n: string) => grads[params.get(n)!.name];
+      const norm = tf.sqrt(tf.addN(names.map((n) => tf.sum(tf.square(gradOf(n))))));
       const normValue = norm.dataSync()[0];
       const scale = clipNorm > 0 && normValue > clipNorm ? clipNorm / normValue : 1;
       const c1 = 1 - beta1 ** t;
       const c2 = 1 - beta2 ** t;
       for (const name of names) {
         const p = params.get(name)!;
-        const g = scale === 1 ? grads[name] : tf.mul(grads[name], scale);
+        const g = scale === 1 ? gradOf(name) : tf.mul(gradOf(name), scale);
         const m = this.m.get(name)!;
         const v = this.v.get(name)!;
         m.assign(tf.add(tf.mul(m, beta1), tf.mul(g, 1 - beta1)));

@@ -58,9 +58,7 @@ export async function saveRun(
 }
 
 /** A saved run, or null when `dir` has none. Model and moments agree with run.json's step. */
-export async function loadRun(
-  dir: string,
-): Promise<{
+export async function loadRun(dir: string): Promise<{
   record: RunRecord;
   model: TrainableClassifier;
   moments: { m: Map<string, Float32Array>; v: Map<string, Float32Array> };

@@ -142,7 +142,7 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
       record.step = step + 1;
       const elapsed = (performance.now() - windowStart) / 1000;
       const imgPerSec = (windowCount * config.batchSize) / Math.max(elapsed, 1e-9);
-      if (record.step % 10 === 0 || record.step === stopAt) {
+      if (record.step % 10 === 0 || record.step === config.steps) {
         record.history.push({
           step: record.step,
           loss: windowLoss / windowCount,

@@ -30,7 +30,7 @@ export class TrainableClassifier {
     this.numClasses = numClasses;
     this.variables = new Map();
     for (const [path, a] of host)
-      this.variables.set(path, tf.variable(tf.tensor(a.data, a.shape, 'float32'), true, path));
+      this.variables.set(path, tf.variable(tf.tensor(a.data, a.shape, 'float32'), true));
     const backboneVars = new Map([...this.variables].filter(([k]) => !k.startsWith('head.')));
     this.backbone = new FlexiViT(config, unflattenParams<EncoderParams>(backboneVars));
   }
