@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Tabulate and plot the Fashion-MNIST study: docs/results/eval-*.json → results.md, accuracy.svg.
 // Plain SVG written by hand (no plotting dependency): accuracy vs patch size, accuracy vs latency.
-import { readFileSync, readdirSync, writeFileSync, existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const dir = process.argv[2] ?? 'docs/results';
@@ -11,29 +11,44 @@ const series = readdirSync(dir)
   .map((f) => {
     const [, run, resize] = /^eval-(.*)-(pi|bilinear)\.json$/.exec(f);
     const data = JSON.parse(readFileSync(join(dir, f), 'utf8'));
-    return { run, resize, label: `${run.replace('fashion-', '')} (${resize === 'pi' ? 'PI-resize' : 'bilinear'})`, results: data.results };
+    return {
+      run,
+      resize,
+      label: `${run.replace('fashion-', '')} (${resize === 'pi' ? 'PI-resize' : 'bilinear'})`,
+      results: data.results,
+    };
   })
   .sort((a, b) => a.label.localeCompare(b.label));
 const colours = ['#d62728', '#1f77b4', '#6baed6', '#2ca02c', '#98df8a', '#9467bd'];
 
 function chart({ title, xLabel, xs, logX, points }) {
-  const W = 460, H = 320, L = 56, R = 12, T = 28, B = 44;
+  const W = 460,
+    H = 320,
+    L = 56,
+    R = 12,
+    T = 28,
+    B = 44;
   const allX = points.flatMap((p) => p.pts.map((q) => q.x));
   const [x0, x1] = [Math.min(...allX), Math.max(...allX)];
-  const fx = (x) => L + ((logX ? Math.log(x) - Math.log(x0) : x - x0) / (logX ? Math.log(x1) - Math.log(x0) : x1 - x0)) * (W - L - R);
+  const fx = (x) =>
+    L +
+    ((logX ? Math.log(x) - Math.log(x0) : x - x0) / (logX ? Math.log(x1) - Math.log(x0) : x1 - x0)) *
+      (W - L - R);
   const fy = (y) => T + (1 - y) * (H - T - B);
   let s = `<g><text x="${L + (W - L - R) / 2}" y="16" text-anchor="middle" font-size="13" font-weight="bold">${title}</text>`;
   for (let y = 0; y <= 1.0001; y += 0.1) {
     s += `<line x1="${L}" x2="${W - R}" y1="${fy(y)}" y2="${fy(y)}" stroke="#eee"/><text x="${L - 6}" y="${fy(y) + 4}" text-anchor="end" font-size="10">${Math.round(y * 100)}%</text>`;
   }
-  for (const x of xs) s += `<text x="${fx(x)}" y="${H - B + 14}" text-anchor="middle" font-size="10">${x}</text>`;
+  for (const x of xs)
+    s += `<text x="${fx(x)}" y="${H - B + 14}" text-anchor="middle" font-size="10">${x}</text>`;
   s += `<text x="${L + (W - L - R) / 2}" y="${H - 8}" text-anchor="middle" font-size="11">${xLabel}</text>`;
   s += `<line x1="${L}" x2="${L}" y1="${T}" y2="${H - B}" stroke="#333"/><line x1="${L}" x2="${W - R}" y1="${H - B}" y2="${H - B}" stroke="#333"/>`;
   points.forEach((p, i) => {
     const c = colours[i % colours.length];
     const d = p.pts.map((q, j) => `${j ? 'L' : 'M'}${fx(q.x).toFixed(1)},${fy(q.y).toFixed(1)}`).join(' ');
     s += `<path d="${d}" fill="none" stroke="${c}" stroke-width="2" ${p.dashed ? 'stroke-dasharray="5,3"' : ''}/>`;
-    for (const q of p.pts) s += `<circle cx="${fx(q.x).toFixed(1)}" cy="${fy(q.y).toFixed(1)}" r="3" fill="${c}"/>`;
+    for (const q of p.pts)
+      s += `<circle cx="${fx(q.x).toFixed(1)}" cy="${fy(q.y).toFixed(1)}" r="3" fill="${c}"/>`;
     s += `<text x="${L + 8}" y="${T + 14 + 13 * i}" font-size="10" fill="${c}">${p.label}</text>`;
   });
   return `${s}</g>`;
@@ -45,11 +60,17 @@ const accVsPatch = chart({
   xLabel: 'patch size (48 px input)',
   xs: sizes,
   logX: true,
-  points: series.map((s) => ({ label: s.label, dashed: s.resize === 'bilinear', pts: s.results.map((r) => ({ x: r.patchSize, y: r.accuracy })) })),
+  points: series.map((s) => ({
+    label: s.label,
+    dashed: s.resize === 'bilinear',
+    pts: s.results.map((r) => ({ x: r.patchSize, y: r.accuracy })),
+  })),
 });
 // Latency per image from the evaluation's throughput (batch 250, one core, wasm).
 const latencies = series.flatMap((s) => s.results.map((r) => 1000 / r.imgPerSec));
-const ticks = [0.1, 0.2, 0.5, 1, 2, 5, 10, 20].filter((t) => t >= Math.min(...latencies) / 1.5 && t <= Math.max(...latencies) * 1.5);
+const ticks = [0.1, 0.2, 0.5, 1, 2, 5, 10, 20].filter(
+  (t) => t >= Math.min(...latencies) / 1.5 && t <= Math.max(...latencies) * 1.5,
+);
 const accVsLatency = chart({
   title: 'Accuracy vs measured latency',
   xLabel: 'ms per image (batch 250, one core, tfjs-wasm)',
@@ -57,7 +78,10 @@ const accVsLatency = chart({
   logX: true,
   points: series
     .filter((s) => s.resize === 'pi')
-    .map((s) => ({ label: s.label, pts: s.results.map((r) => ({ x: 1000 / r.imgPerSec, y: r.accuracy })).sort((a, b) => a.x - b.x) })),
+    .map((s) => ({
+      label: s.label,
+      pts: s.results.map((r) => ({ x: 1000 / r.imgPerSec, y: r.accuracy })).sort((a, b) => a.x - b.x),
+    })),
 });
 writeFileSync(
   join(dir, 'accuracy.svg'),

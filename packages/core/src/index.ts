@@ -23,6 +23,8 @@ export * from './checkpoint';
 export * from './errors';
 // Image input.
 export * from './image';
+// Backend kernel fixes (called by the backend pickers).
+export { registerWasmKernels } from './kernels/wasm';
 // Checkpoint naming.
 export {
   BIGVISION_PREFIXES,
@@ -68,11 +70,8 @@ export {
   paramList,
   unflattenParams,
 } from './model/params';
-// Resizing.
-export * from './resize';
 
 // Fast-path matMul (plain 2-D forward and backward).
 export { matMul2d } from './ops';
-
-// Backend kernel fixes (called by the backend pickers).
-export { registerWasmKernels } from './kernels/wasm';
+// Resizing.
+export * from './resize';

@@ -58,7 +58,13 @@ describe('chooseOperatingPoint', () => {
     const m = model();
     const saved = new Map<string, LatencyProfile>();
     let sets = 0;
-    const store: ProfileStore = { get: (k) => saved.get(k), set: (k, p) => void (sets++, saved.set(k, p)) };
+    const store: ProfileStore = {
+      get: (k) => saved.get(k),
+      set: (k, p) => {
+        sets++;
+        saved.set(k, p);
+      },
+    };
     const before = tf.memory().numTensors;
     const first = await chooseOperatingPoint(m, { latencyMs: 1e6, patchSizes: [8, 16, 24], store, runs: 1 });
     expect(first.patchSize).toBe(8);

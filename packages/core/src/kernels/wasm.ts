@@ -21,7 +21,12 @@ function strides(shape: number[]): number[] {
 }
 
 /** Copy x[begin : begin + size] into a new output, reading x through a heap view. */
-function sliceFromHeap(backend: WasmBackendLike, x: tf.TensorInfo, begin: number[], size: number[]): tf.TensorInfo {
+function sliceFromHeap(
+  backend: WasmBackendLike,
+  x: tf.TensorInfo,
+  begin: number[],
+  size: number[],
+): tf.TensorInfo {
   const out = backend.makeOutput(size, x.dtype);
   // Views only after makeOutput: allocating may grow (and so detach) the heap.
   const src = backend.typedArrayFromHeap(x);
@@ -58,14 +63,22 @@ export function registerWasmKernels(): boolean {
   const fastSlice = (args: KernelArgs) => {
     const x = args.inputs.x as tf.TensorInfo;
     if (x.dtype === 'string') return slice.kernelFunc(args as never);
-    const [begin, size] = tf.slice_util.parseSliceParams(x as tf.Tensor, args.attrs.begin as number[], args.attrs.size as number[]);
+    const [begin, size] = tf.slice_util.parseSliceParams(
+      x as tf.Tensor,
+      args.attrs.begin as number[],
+      args.attrs.size as number[],
+    );
     return sliceFromHeap(args.backend as WasmBackendLike, x, begin, size);
   };
   const fastSplitV = (args: KernelArgs) => {
     const x = args.inputs.x as tf.TensorInfo;
     if (x.dtype === 'string') return splitV.kernelFunc(args as never);
     const axis = tf.util.parseAxisParam(args.attrs.axis as number, x.shape)[0];
-    const sizes = tf.backend_util.prepareSplitSize(x as tf.Tensor, args.attrs.numOrSizeSplits as number[], axis);
+    const sizes = tf.backend_util.prepareSplitSize(
+      x as tf.Tensor,
+      args.attrs.numOrSizeSplits as number[],
+      axis,
+    );
     const begin = new Array<number>(x.shape.length).fill(0);
     return sizes.map((s) => {
       const size = x.shape.slice();
@@ -77,8 +90,16 @@ export function registerWasmKernels(): boolean {
   };
   tf.unregisterKernel('Slice', 'wasm');
   tf.unregisterKernel('SplitV', 'wasm');
-  tf.registerKernel({ kernelName: 'Slice', backendName: 'wasm', kernelFunc: fastSlice as unknown as tf.KernelFunc });
-  tf.registerKernel({ kernelName: 'SplitV', backendName: 'wasm', kernelFunc: fastSplitV as unknown as tf.KernelFunc });
+  tf.registerKernel({
+    kernelName: 'Slice',
+    backendName: 'wasm',
+    kernelFunc: fastSlice as unknown as tf.KernelFunc,
+  });
+  tf.registerKernel({
+    kernelName: 'SplitV',
+    backendName: 'wasm',
+    kernelFunc: fastSplitV as unknown as tf.KernelFunc,
+  });
   registered = true;
   return true;
 }
