@@ -5,7 +5,8 @@ import { FlexiViTError } from '@flexivit/core';
 import { UsageError } from './args';
 import { BENCH_USAGE, bench } from './commands/bench';
 import { CLASSIFY_USAGE, classify } from './commands/classify';
-import { DEMO_USAGE, demo } from './commands/demo';
+import { DEMO_USAGE } from './commands/demo';
+import { demo } from './commands/demo-fashion';
 import { EVAL_USAGE, evalCommand } from './commands/eval';
 import { INFO_USAGE, info } from './commands/info';
 import { TRAIN_USAGE, trainCommand } from './commands/train';
@@ -39,6 +40,7 @@ const OPTIONS = {
   data: { type: 'string' },
   steps: { type: 'string' },
   'stop-at': { type: 'string' },
+  parity: { type: 'boolean' },
   seed: { type: 'string' },
   limit: { type: 'string' },
   backend: { type: 'string' },

@@ -6,13 +6,13 @@ import type { Io } from '../io';
 /** The parity fixture: a random-weight FlexiViT in big_vision layout and a 240 px image. */
 const FIXTURE = new URL('../../../test/fixtures/parity/', import.meta.url);
 
-export const DEMO_USAGE = 'flexivit demo [--patch-sizes 8,10,12,15,16,20,24,30,40,48] [--runs N]';
+export const DEMO_USAGE = 'flexivit demo [--patch-sizes 4,6,8,12,16,24] [--runs N] [--parity]';
 
 /**
  * One model, every patch size: classify the same image at each size and show that cost follows
  * the token count while the weights stay the same.
  */
-export async function demo(flags: Record<string, string | boolean | undefined>, io: Io): Promise<void> {
+export async function parityDemo(flags: Record<string, string | boolean | undefined>, io: Io): Promise<void> {
   const sizes = listFlag(flags['patch-sizes'] as string | undefined, 'patch-sizes') ?? [
     8, 10, 12, 15, 16, 20, 24, 30, 40, 48,
   ];

@@ -104,8 +104,12 @@ export function encodeTokens(
     if (params.cls)
       h = tf.concat([tf.tile(tf.reshape(params.cls, [1, 1, d]), [b, 1, 1]) as tf.Tensor3D, h], 1);
   }
-  for (const block of params.blocks)
-    h = encoderBlock(h, block, config.heads, config.layerNormEps, config.gelu);
+  for (const block of params.blocks) {
+    // One scope per block: at inference its intermediates (attention scores above all) are freed
+    // before the next block, so peak memory is one block's, not the whole network's.
+    const input = h;
+    h = tf.tidy(() => encoderBlock(input, block, config.heads, config.layerNormEps, config.gelu));
+  }
   const eps = config.layerNormEps;
   if (!config.fcNorm) h = layerNorm(h, params.norm, eps);
   const [prefix, tokens] = tf.split(h, [prefixCount, nPatch], 1) as [tf.Tensor3D, tf.Tensor3D];

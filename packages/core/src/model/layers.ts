@@ -71,12 +71,17 @@ export function attention(q: tf.Tensor3D, kv: tf.Tensor3D, p: Attention, heads: 
   const vs = headBlocks(dense(kv2, p.value), b, nk, heads, false);
   const perImage: tf.Tensor2D[] = [];
   for (let i = 0; i < b; i++) {
-    const outs: tf.Tensor2D[] = [];
-    for (let h = 0; h < heads; h++) {
-      const j = i * heads + h;
-      outs.push(matMul2d(tf.softmax(matMul2d(qs[j], ks[j])), vs[j])); // [Nq, hd]
-    }
-    perImage.push(tf.concat(outs, 1)); // columns head-major: h·hd + j
+    // Per image, so an image's scores are freed before the next image's are made.
+    perImage.push(
+      tf.tidy(() => {
+        const outs: tf.Tensor2D[] = [];
+        for (let h = 0; h < heads; h++) {
+          const j = i * heads + h;
+          outs.push(matMul2d(tf.softmax(matMul2d(qs[j], ks[j])), vs[j])); // [Nq, hd]
+        }
+        return tf.concat(outs, 1); // columns head-major: h·hd + j
+      }),
+    );
   }
   const mixed = b === 1 ? perImage[0] : (tf.concat(perImage, 0) as tf.Tensor2D);
   return dense(mixed, p.out);
