@@ -41,6 +41,7 @@ const OPTIONS = {
   steps: { type: 'string' },
   'stop-at': { type: 'string' },
   parity: { type: 'boolean' },
+  soak: { type: 'string' },
   seed: { type: 'string' },
   limit: { type: 'string' },
   backend: { type: 'string' },

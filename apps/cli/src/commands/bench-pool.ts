@@ -14,6 +14,60 @@ export interface PoolBenchOptions {
   workers: number;
   iterations: number;
   json: boolean;
+  /** Extra soak: this many pool calls at the largest patch size, tensors and RSS at call 100 and at the end. */
+  soak?: number;
+}
+
+export interface SoakFigures {
+  calls: number;
+  patchSize: number;
+  tensorsAt100: number[];
+  tensorsAtEnd: number[];
+  rssMbAt100: number;
+  rssMbAtEnd: number;
+}
+
+/** Many pool calls in a row: do worker tensor counts and process RSS stay flat? */
+async function soak(
+  weights: string | Uint8Array,
+  opts: PoolBenchOptions,
+  calls: number,
+): Promise<SoakFigures> {
+  const patchSize = Math.max(...opts.sizes);
+  const pool = await createPool({
+    weights,
+    workers: opts.workers,
+    loadOptions: { config: { resolution: [opts.resolution, opts.resolution] } },
+  });
+  const x = tf.randomUniform([1, opts.resolution, opts.resolution, 3], 0, 255) as tf.Tensor4D;
+  let tensorsAt100: number[] = [];
+  let rssMbAt100 = 0;
+  try {
+    let done = 0;
+    const next = async (): Promise<void> => {
+      while (done < calls) {
+        done++;
+        const logits = await pool.logits(x, { patchSize });
+        logits.dispose();
+        if (done === 100) {
+          tensorsAt100 = (await pool.stats()).map((s) => s.numTensors);
+          rssMbAt100 = process.memoryUsage().rss / 2 ** 20;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: opts.workers }, next));
+    return {
+      calls,
+      patchSize,
+      tensorsAt100,
+      tensorsAtEnd: (await pool.stats()).map((s) => s.numTensors),
+      rssMbAt100,
+      rssMbAtEnd: process.memoryUsage().rss / 2 ** 20,
+    };
+  } finally {
+    x.dispose();
+    await pool.close();
+  }
 }
 
 /** Random weights with a 1000-class head, as npz bytes the workers load from shared memory. */
@@ -77,6 +131,7 @@ export async function benchPool(opts: PoolBenchOptions, io: Io, backend: string)
   }
   const one = await runPool(weights, 1, opts);
   const many = await runPool(weights, opts.workers, opts);
+  const soaked = opts.soak ? await soak(weights, opts, opts.soak) : undefined;
   if (opts.json) {
     io.out(
       JSON.stringify({
@@ -106,5 +161,10 @@ export async function benchPool(opts: PoolBenchOptions, io: Io, backend: string)
     );
   });
   io.out(`worker tensors after the run: ${many.numTensors.join(', ')}`);
+  if (soaked) {
+    io.out(
+      `soak: ${soaked.calls} calls at patch ${soaked.patchSize}: worker tensors ${soaked.tensorsAt100.join('/')} at call 100 → ${soaked.tensorsAtEnd.join('/')} at the end; RSS ${soaked.rssMbAt100.toFixed(0)} → ${soaked.rssMbAtEnd.toFixed(0)} MB`,
+    );
+  }
   reportRatios(many.results, io);
 }

@@ -8,7 +8,7 @@ import { intFlag, listFlag, UsageError } from '../args';
 import type { Io } from '../io';
 
 export const BENCH_USAGE = `flexivit bench --model S|B|L|Ti [--weights FILE] [--resolution 240] [--patch-sizes 8,16,30,48]
-                [--batch N] [--workers W] [--iterations K] [--json]`;
+                [--batch N] [--workers W] [--iterations K] [--soak CALLS] [--json]`;
 
 export interface BenchResult {
   patchSize: number;
@@ -121,6 +121,7 @@ export async function bench(
         workers,
         iterations,
         json: !!flags.json,
+        soak: intFlag(flags.soak as string | undefined, 'soak'),
       },
       io,
       backend,
