@@ -1,4 +1,10 @@
-import { registerWasmKernels } from '@flexivit/core';
+import {
+  firstLine,
+  registerWasmKernels,
+  restoreBackend,
+  BackendUnavailableError as SharedBackendUnavailableError,
+  describeBackend as sharedDescribe,
+} from '@flexivit/core';
 import * as tf from '@tensorflow/tfjs-core';
 
 /** The backends this package can pick, fastest first. */
@@ -45,25 +51,14 @@ const CANDIDATES: Record<BackendName, Candidate> = {
 };
 
 /** Thrown when a backend was asked for by name and cannot be used, or the name is not one we know. */
-export class BackendUnavailableError extends Error {
-  /** The name that was asked for, as given. */
-  readonly requested: string;
-  /** Names accepted by useBackend and FLEXIVIT_BACKEND. */
-  readonly allowed: readonly string[];
-  /** Candidates that were tried and failed, with reasons. */
-  readonly skipped: readonly { name: BackendName; reason: string }[];
-
+export class BackendUnavailableError extends SharedBackendUnavailableError<BackendName> {
   constructor(
     message: string,
     requested: string,
     skipped: readonly { name: BackendName; reason: string }[] = [],
     options?: { cause?: unknown },
   ) {
-    super(`${message} Allowed: ${ALLOWED.join(', ')}.`, options);
-    this.name = new.target.name;
-    this.requested = requested;
-    this.allowed = ALLOWED;
-    this.skipped = skipped;
+    super(message, requested, ALLOWED, skipped, options);
   }
 }
 
@@ -71,12 +66,6 @@ export class BackendUnavailableError extends Error {
 // peers at build time; the import happens for real at run time.
 function loadModule(specifier: string): Promise<unknown> {
   return import(/* @vite-ignore */ specifier);
-}
-
-function firstLine(err: unknown): string {
-  const text = err instanceof Error ? err.message : String(err);
-  const line = text.split('\n').find((l) => l.trim() !== '');
-  return line?.trim() ?? 'unknown error';
 }
 
 // Only a failure to find the package itself means "not installed"; a missing dependency *of* the
@@ -118,16 +107,6 @@ async function activate(c: Candidate): Promise<string | undefined> {
 }
 
 // A failed setBackend leaves tf pointing at a backend with no instance; put the previous one back
-// so a thrown error does not also break code that was running fine.
-async function restore(previous: string | undefined): Promise<void> {
-  if (previous == null || tf.getBackend() === previous) return;
-  if (tf.findBackendFactory(previous) == null) return;
-  try {
-    await tf.setBackend(previous);
-  } catch {
-    // Best effort only: the caller is already getting an error.
-  }
-}
 
 function resolvePreference(preference: string | undefined): { key: string; source: string } {
   const fromEnv = process.env[BACKEND_ENV_VAR]?.trim().toLowerCase();
@@ -155,7 +134,7 @@ async function select(key: BackendName | 'auto', source: string): Promise<Backen
     }
     skipped.push({ name, reason });
   }
-  await restore(previous);
+  await restoreBackend(previous);
   if (key === 'auto') {
     const why = skipped.map((s) => `${s.name}: ${s.reason}`).join('; ');
     throw new BackendUnavailableError(
@@ -211,9 +190,4 @@ export function useBackend(preference?: BackendName | 'auto'): Promise<BackendCh
   return run;
 }
 
-/** One line for logs, e.g. `backend: wasm (skipped tensorflow-gpu: module not installed; ...)`. */
-export function describeBackend(choice: BackendChoice): string {
-  const head = `backend: ${choice.name}`;
-  if (choice.skipped.length === 0) return head;
-  return `${head} (skipped ${choice.skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')})`;
-}
+export const describeBackend: (choice: BackendChoice) => string = sharedDescribe;

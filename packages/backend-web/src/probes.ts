@@ -12,11 +12,7 @@ export type Probe = () => Promise<string | undefined>;
 /** Imports the module that registers a backend with tfjs-core and resolves to that module. */
 export type Loader = () => Promise<unknown>;
 
-export function firstLine(err: unknown): string {
-  const text = err instanceof Error ? err.message : String(err);
-  const line = text.split('\n').find((l) => l.trim() !== '');
-  return line?.trim() ?? 'unknown error';
-}
+import { firstLine } from '@flexivit/core';
 
 interface GpuLike {
   requestAdapter(options?: unknown): Promise<unknown>;

@@ -1,10 +1,15 @@
-import { registerWasmKernels } from '@flexivit/core';
+import {
+  firstLine,
+  registerWasmKernels,
+  restoreBackend,
+  BackendUnavailableError as SharedBackendUnavailableError,
+  describeBackend as sharedDescribe,
+} from '@flexivit/core';
 import * as tf from '@tensorflow/tfjs-core';
 import {
   type BackendName,
   DEFAULT_LOADERS,
   DEFAULT_PROBES,
-  firstLine,
   type Loader,
   type Probe,
   SPECIFIERS,
@@ -53,25 +58,14 @@ export const BACKEND_NAMES: readonly BackendName[] = Object.freeze([
 const ALLOWED: readonly string[] = ['auto', ...BACKEND_NAMES];
 
 /** Thrown when a backend was asked for by name and cannot be used, or the name is not one we know. */
-export class BackendUnavailableError extends Error {
-  /** The name that was asked for, as given. */
-  readonly requested: string;
-  /** Names accepted by useBackend. */
-  readonly allowed: readonly string[];
-  /** Candidates that were tried and failed, with reasons. */
-  readonly skipped: readonly { name: BackendName; reason: string }[];
-
+export class BackendUnavailableError extends SharedBackendUnavailableError<BackendName> {
   constructor(
     message: string,
     requested: string,
     skipped: readonly { name: BackendName; reason: string }[] = [],
     options?: { cause?: unknown },
   ) {
-    super(`${message} Allowed: ${ALLOWED.join(', ')}.`, options);
-    this.name = new.target.name;
-    this.requested = requested;
-    this.allowed = ALLOWED;
-    this.skipped = skipped;
+    super(message, requested, ALLOWED, skipped, options);
   }
 }
 
@@ -98,16 +92,6 @@ function applyWasmPaths(mod: unknown, paths: string | Record<string, string>): s
 }
 
 // A failed setBackend leaves tf pointing at a backend with no instance; put the previous one back
-// so a thrown error does not also break code that was running fine.
-async function restore(previous: string | undefined): Promise<void> {
-  if (previous == null || tf.getBackend() === previous) return;
-  if (tf.findBackendFactory(previous) == null) return;
-  try {
-    await tf.setBackend(previous);
-  } catch {
-    // Best effort only: the caller is already getting an error.
-  }
-}
 
 /**
  * A backend picker with its own cache. {@link useBackend} is the one built with the real probes
@@ -172,7 +156,7 @@ export function createBackendPicker(overrides: BackendPickerOptions = {}): Backe
       }
       skipped.push({ name, reason });
     }
-    await restore(previous);
+    await restoreBackend(previous);
     const source = `useBackend('${key}')`;
     if (key === 'auto') {
       const why = skipped.map((s) => `${s.name}: ${s.reason}`).join('; ');
@@ -238,9 +222,4 @@ export function useBackend(
   return shared.useBackend(preference, options);
 }
 
-/** One line for logs, e.g. `backend: webgl (skipped webgpu: navigator.gpu is not available …)`. */
-export function describeBackend(choice: BackendChoice): string {
-  const head = `backend: ${choice.name}`;
-  if (choice.skipped.length === 0) return head;
-  return `${head} (skipped ${choice.skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')})`;
-}
+export const describeBackend: (choice: BackendChoice) => string = sharedDescribe;

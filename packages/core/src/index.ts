@@ -18,6 +18,15 @@ export {
   type OperatingPointOptions,
   type ProfileStore,
 } from './adaptive';
+// Shared by the backend pickers.
+export {
+  type BackendChoiceOf,
+  BackendUnavailableError,
+  describeBackend,
+  firstLine,
+  restoreBackend,
+  type SkippedBackend,
+} from './backend';
 // Checkpoint files.
 export * from './checkpoint';
 export * from './errors';
@@ -70,7 +79,6 @@ export {
   paramList,
   unflattenParams,
 } from './model/params';
-
 // Fast-path matMul (plain 2-D forward and backward).
 export { matMul2d } from './ops';
 // Resizing.
