@@ -66,8 +66,12 @@ const accVsPatch = chart({
     pts: s.results.map((r) => ({ x: r.patchSize, y: r.accuracy })),
   })),
 });
-// Latency per image from the evaluation's throughput (batch 250, one core, wasm).
-const latencies = series.flatMap((s) => s.results.map((r) => 1000 / r.imgPerSec));
+// Latency per image: measured back to back on an idle machine (latency.json) when present, else
+// from the evaluation's throughput (batch 250, one core, wasm).
+const latencyFile = join(dir, 'latency.json');
+const measured = existsSync(latencyFile) ? JSON.parse(readFileSync(latencyFile, 'utf8')).result : {};
+const msPerImage = (run, r) => measured[run]?.[r.patchSize]?.msPerImage ?? 1000 / r.imgPerSec;
+const latencies = series.flatMap((s) => s.results.map((r) => msPerImage(s.run, r)));
 const ticks = [0.1, 0.2, 0.5, 1, 2, 5, 10, 20].filter(
   (t) => t >= Math.min(...latencies) / 1.5 && t <= Math.max(...latencies) * 1.5,
 );
@@ -93,10 +97,10 @@ for (const s of series) {
   const by = Object.fromEntries(s.results.map((r) => [r.patchSize, r]));
   md += `| ${s.label} | ${sizes.map((p) => (by[p] ? `${(100 * by[p].accuracy).toFixed(1)}%` : '–')).join(' | ')} |\n`;
 }
-md += `\nThroughput (img/s, batch 250, one core, tfjs-wasm):\n\n| model | ${sizes.map((p) => `ps ${p}`).join(' | ')} |\n|---|${sizes.map(() => '---').join('|')}|\n`;
+md += `\nLatency (ms per image, batch 250, one core, tfjs-wasm):\n\n| model | ${sizes.map((p) => `ps ${p}`).join(' | ')} |\n|---|${sizes.map(() => '---').join('|')}|\n`;
 for (const s of series.filter((x) => x.resize === 'pi')) {
   const by = Object.fromEntries(s.results.map((r) => [r.patchSize, r]));
-  md += `| ${s.run.replace('fashion-', '')} | ${sizes.map((p) => (by[p] ? by[p].imgPerSec.toFixed(0) : '–')).join(' | ')} |\n`;
+  md += `| ${s.run.replace('fashion-', '')} | ${sizes.map((p) => (by[p] ? msPerImage(s.run, by[p]).toFixed(2) : '–')).join(' | ')} |\n`;
 }
 const budgets = ['fashion-flexivit', 'fashion-vit8', 'fashion-vit16']
   .map((run) => join(runsDir, run, 'run.json'))
