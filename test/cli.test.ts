@@ -6,6 +6,21 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { CLI, EXPECTED, maxAbsDiff, PARITY_IMAGE, PARITY_NPZ } from './helpers';
 
+const EXAMPLE = new URL('../apps/examples/classify/index.mjs', import.meta.url).pathname;
+const EXAMPLE_IMAGE = new URL('../apps/examples/classify/ankle-boot.png', import.meta.url).pathname;
+const FASHION_LABELS = [
+  'T-shirt/top',
+  'Trouser',
+  'Pullover',
+  'Dress',
+  'Coat',
+  'Sandal',
+  'Shirt',
+  'Sneaker',
+  'Bag',
+  'Ankle boot',
+];
+
 const run = promisify(execFile);
 
 function flexivit(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -214,4 +229,49 @@ describe('flexivit bench, budget, train and eval', () => {
       for (const r of res.results) expect(r.accuracy).toBeGreaterThan(0.2); // 40 steps: well above chance (10%)
     },
   );
+});
+
+describe('the shipped model', () => {
+  it('--weights fashion-flexivit works for classify, with its labels and 48 px input', async () => {
+    const r = await flexivit(
+      'classify',
+      EXAMPLE_IMAGE,
+      '--weights',
+      'fashion-flexivit',
+      '--patch-size',
+      '8',
+      '--json',
+      '--top-k',
+      '10',
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.resolution).toBe(48);
+    expect(out.top.map((t: { label: string }) => t.label).sort()).toEqual([...FASHION_LABELS].sort());
+    expect(out.top.reduce((s: number, t: { score: number }) => s + t.score, 0)).toBeCloseTo(1, 4);
+  });
+
+  it.skipIf(!existsSync('/usr/share/datasets/fashion-mnist'))(
+    'is accurate at every patch size it was trained for (1,000 test images)',
+    async () => {
+      const r = await flexivit('eval', '--weights', 'fashion-flexivit', '--limit', '1000', '--json');
+      expect(r.code, r.stderr).toBe(0);
+      const out = JSON.parse(r.stdout);
+      expect(out.results.map((x: { patchSize: number }) => x.patchSize)).toEqual([4, 6, 8, 12, 16, 24]);
+      // Chance is 10%; a fixed-patch ViT of the same size collapses below 45% away from its own size.
+      for (const x of out.results) expect(x.accuracy, `patch ${x.patchSize}`).toBeGreaterThan(0.7);
+    },
+  );
+
+  it('the example app classifies its image at four patch sizes', async () => {
+    const { stdout } = await run(process.execPath, [EXAMPLE], {
+      env: { ...process.env, FLEXIVIT_BACKEND: 'wasm' },
+    });
+    const lines = stdout
+      .trim()
+      .split('\n')
+      .filter((l) => l.startsWith('patch'));
+    expect(lines.map((l) => Number(/patch\s+(\d+)/.exec(l)![1]))).toEqual([4, 8, 12, 24]);
+    for (const l of lines) expect(FASHION_LABELS.some((label) => l.includes(label))).toBe(true);
+  });
 });
