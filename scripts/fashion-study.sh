@@ -20,4 +20,5 @@ done
 for run in fashion-vit8 fashion-vit16; do
   flexivit eval --weights "$RUNS/$run/model.npz" --patch-sizes $SIZES --resize bilinear --json > "$OUT/eval-$run-bilinear.json"
 done
+node scripts/measure-latency.mjs "$RUNS" "$OUT"
 node scripts/plot-results.mjs "$OUT" "$RUNS"

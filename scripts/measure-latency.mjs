@@ -32,4 +32,7 @@ for (const run of ['fashion-flexivit', 'fashion-vit8', 'fashion-vit16']) {
   model.dispose();
   console.log(run, JSON.stringify(result[run]));
 }
-writeFileSync(join(out, 'latency.json'), `${JSON.stringify({ batch, backend: tf.getBackend(), result }, null, 1)}\n`);
+writeFileSync(
+  join(out, 'latency.json'),
+  `${JSON.stringify({ batch, backend: tf.getBackend(), result }, null, 1)}\n`,
+);

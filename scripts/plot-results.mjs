@@ -22,13 +22,9 @@ const series = readdirSync(dir)
 const colours = ['#d62728', '#1f77b4', '#6baed6', '#2ca02c', '#98df8a', '#9467bd'];
 
 function chart({ title, xLabel, xs, logX, points }) {
-  const W = 460,
-    H = 320,
-    L = 56,
-    R = 12,
-    T = 28,
-    B = 44;
-  const allX = points.flatMap((p) => p.pts.map((q) => q.x));
+  const [W, H, L, R, T, B] = [460, 320, 56, 12, 28, 44];
+  const legendTop = H + 8; // legend below the axes, clear of the lines
+  const allX = [...points.flatMap((p) => p.pts.map((q) => q.x)), ...xs];
   const [x0, x1] = [Math.min(...allX), Math.max(...allX)];
   const fx = (x) =>
     L +
@@ -49,7 +45,9 @@ function chart({ title, xLabel, xs, logX, points }) {
     s += `<path d="${d}" fill="none" stroke="${c}" stroke-width="2" ${p.dashed ? 'stroke-dasharray="5,3"' : ''}/>`;
     for (const q of p.pts)
       s += `<circle cx="${fx(q.x).toFixed(1)}" cy="${fy(q.y).toFixed(1)}" r="3" fill="${c}"/>`;
-    s += `<text x="${L + 8}" y="${T + 14 + 13 * i}" font-size="10" fill="${c}">${p.label}</text>`;
+    const lx = L + (i % 2) * 200;
+    const ly = legendTop + 14 * Math.floor(i / 2);
+    s += `<line x1="${lx}" x2="${lx + 18}" y1="${ly - 4}" y2="${ly - 4}" stroke="${c}" stroke-width="2" ${p.dashed ? 'stroke-dasharray="5,3"' : ''}/><text x="${lx + 24}" y="${ly}" font-size="10" fill="#222">${p.label}</text>`;
   });
   return `${s}</g>`;
 }
@@ -84,12 +82,12 @@ const accVsLatency = chart({
     .filter((s) => s.resize === 'pi')
     .map((s) => ({
       label: s.label,
-      pts: s.results.map((r) => ({ x: 1000 / r.imgPerSec, y: r.accuracy })).sort((a, b) => a.x - b.x),
+      pts: s.results.map((r) => ({ x: msPerImage(s.run, r), y: r.accuracy })).sort((a, b) => a.x - b.x),
     })),
 });
 writeFileSync(
   join(dir, 'accuracy.svg'),
-  `<svg xmlns="http://www.w3.org/2000/svg" width="940" height="330" font-family="sans-serif"><rect width="100%" height="100%" fill="white"/>${accVsPatch}<g transform="translate(470,0)">${accVsLatency}</g></svg>\n`,
+  `<svg xmlns="http://www.w3.org/2000/svg" width="940" height="380" font-family="sans-serif"><rect width="100%" height="100%" fill="white"/>${accVsPatch}<g transform="translate(470,0)">${accVsLatency}</g></svg>\n`,
 );
 
 let md = `| model (resize) | ${sizes.map((p) => `ps ${p}`).join(' | ')} |\n|---|${sizes.map(() => '---').join('|')}|\n`;
