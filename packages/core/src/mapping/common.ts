@@ -149,3 +149,33 @@ export function takeArray(
 ): HostArray {
   return new Taker(rest, '', layout).take(name, shape);
 }
+
+/** A torch LayerNorm `${name}.weight|bias` → our `${path}.scale|bias`. */
+export function takeTorchNorm(
+  t: Taker,
+  out: Map<ParamPath, HostArray>,
+  name: string,
+  path: string,
+  width: number,
+): void {
+  out.set(`${path}.scale`, t.take(`${name}.weight`, [width]));
+  out.set(`${path}.bias`, t.take(`${name}.bias`, [width]));
+}
+
+/**
+ * A torch Linear `${name}.weight [out, in]|bias` → our `${path}.kernel [in, out]|bias`. `outDim`
+ * null accepts any output size; returns the output size.
+ */
+export function takeTorchLinear(
+  t: Taker,
+  out: Map<ParamPath, HostArray>,
+  name: string,
+  path: string,
+  inDim: number,
+  outDim: number | null,
+): number {
+  const w = t.take(`${name}.weight`, [outDim, inDim]);
+  out.set(`${path}.kernel`, permute(w, [1, 0]));
+  out.set(`${path}.bias`, t.take(`${name}.bias`, [w.shape[0]]));
+  return w.shape[0];
+}

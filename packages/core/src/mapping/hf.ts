@@ -14,8 +14,9 @@ import {
   reshape,
   squareSide,
   Taker,
+  takeTorchLinear,
+  takeTorchNorm,
 } from './common';
-import { linearKernel } from './timm';
 
 export const HF_PREFIXES = ['vit.', ''];
 
@@ -51,29 +52,19 @@ export function mapHf(raw: RawCheckpoint, overrides: Partial<FlexiViTConfig> = {
   if (depth === 0)
     throw new CheckpointError('CHECKPOINT_MISSING_KEY', `No "${prefix}encoder.layer.0.…" in the checkpoint.`);
   let mlpDim = 0;
-  const lin = (name: string, shape: [number | null, number]) => linearKernel(t.take(`${name}.weight`, shape));
   for (let i = 0; i < depth; i++) {
     const s = `encoder.layer.${i}.`;
     const b = `blocks.${i}.`;
-    out.set(`${b}ln1.scale`, t.take(`${s}layernorm_before.weight`, [width]));
-    out.set(`${b}ln1.bias`, t.take(`${s}layernorm_before.bias`, [width]));
+    takeTorchNorm(t, out, `${s}layernorm_before`, `${b}ln1`, width);
     for (const p of ['query', 'key', 'value']) {
-      out.set(`${b}attn.${p}.kernel`, lin(`${s}attention.attention.${p}`, [width, width]));
-      out.set(`${b}attn.${p}.bias`, t.take(`${s}attention.attention.${p}.bias`, [width]));
+      takeTorchLinear(t, out, `${s}attention.attention.${p}`, `${b}attn.${p}`, width, width);
     }
-    out.set(`${b}attn.out.kernel`, lin(`${s}attention.output.dense`, [width, width]));
-    out.set(`${b}attn.out.bias`, t.take(`${s}attention.output.dense.bias`, [width]));
-    out.set(`${b}ln2.scale`, t.take(`${s}layernorm_after.weight`, [width]));
-    out.set(`${b}ln2.bias`, t.take(`${s}layernorm_after.bias`, [width]));
-    const fc1 = t.take(`${s}intermediate.dense.weight`, [null, width]);
-    mlpDim = fc1.shape[0];
-    out.set(`${b}mlp.fc1.kernel`, permute(fc1, [1, 0]));
-    out.set(`${b}mlp.fc1.bias`, t.take(`${s}intermediate.dense.bias`, [mlpDim]));
-    out.set(`${b}mlp.fc2.kernel`, lin(`${s}output.dense`, [width, mlpDim]));
-    out.set(`${b}mlp.fc2.bias`, t.take(`${s}output.dense.bias`, [width]));
+    takeTorchLinear(t, out, `${s}attention.output.dense`, `${b}attn.out`, width, width);
+    takeTorchNorm(t, out, `${s}layernorm_after`, `${b}ln2`, width);
+    mlpDim = takeTorchLinear(t, out, `${s}intermediate.dense`, `${b}mlp.fc1`, width, null);
+    takeTorchLinear(t, out, `${s}output.dense`, `${b}mlp.fc2`, mlpDim, width);
   }
-  out.set('norm.scale', t.take('layernorm.weight', [width]));
-  out.set('norm.bias', t.take('layernorm.bias', [width]));
+  takeTorchNorm(t, out, 'layernorm', 'norm', width);
   const config = defineConfig({
     width,
     depth,

@@ -16,6 +16,8 @@ import {
   sliceRows,
   squareSide,
   Taker,
+  takeTorchLinear,
+  takeTorchNorm,
 } from './common';
 
 export const TIMM_PREFIXES = ['', 'module.', 'model.', 'state_dict.'];
@@ -63,51 +65,36 @@ export function mapTimm(raw: RawCheckpoint, overrides: Partial<FlexiViTConfig> =
   for (let i = 0; i < depth; i++) {
     const s = `blocks.${i}.`;
     const b = `blocks.${i}.`;
-    out.set(`${b}ln1.scale`, t.take(`${s}norm1.weight`, [width]));
-    out.set(`${b}ln1.bias`, t.take(`${s}norm1.bias`, [width]));
+    takeTorchNorm(t, out, `${s}norm1`, `${b}ln1`, width);
     const qkv = t.take(`${s}attn.qkv.weight`, [3 * width, width]);
     const qkvBias = t.take(`${s}attn.qkv.bias`, [3 * width]);
     ['query', 'key', 'value'].forEach((p, j) => {
       out.set(`${b}attn.${p}.kernel`, linearKernel(sliceRows(qkv, j * width, (j + 1) * width)));
       out.set(`${b}attn.${p}.bias`, sliceRows(qkvBias, j * width, (j + 1) * width));
     });
-    out.set(`${b}attn.out.kernel`, linearKernel(t.take(`${s}attn.proj.weight`, [width, width])));
-    out.set(`${b}attn.out.bias`, t.take(`${s}attn.proj.bias`, [width]));
-    out.set(`${b}ln2.scale`, t.take(`${s}norm2.weight`, [width]));
-    out.set(`${b}ln2.bias`, t.take(`${s}norm2.bias`, [width]));
-    const fc1 = t.take(`${s}mlp.fc1.weight`, [null, width]);
-    mlpDim = fc1.shape[0];
-    out.set(`${b}mlp.fc1.kernel`, linearKernel(fc1));
-    out.set(`${b}mlp.fc1.bias`, t.take(`${s}mlp.fc1.bias`, [mlpDim]));
-    out.set(`${b}mlp.fc2.kernel`, linearKernel(t.take(`${s}mlp.fc2.weight`, [width, mlpDim])));
-    out.set(`${b}mlp.fc2.bias`, t.take(`${s}mlp.fc2.bias`, [width]));
+    takeTorchLinear(t, out, `${s}attn.proj`, `${b}attn.out`, width, width);
+    takeTorchNorm(t, out, `${s}norm2`, `${b}ln2`, width);
+    mlpDim = takeTorchLinear(t, out, `${s}mlp.fc1`, `${b}mlp.fc1`, width, null);
+    takeTorchLinear(t, out, `${s}mlp.fc2`, `${b}mlp.fc2`, mlpDim, width);
   }
   // global_pool='avg' models keep `norm` as Identity and normalise after pooling (`fc_norm`).
   const fcNorm = t.has('fc_norm.weight') && !t.has('norm.weight');
   const normName = fcNorm ? 'fc_norm' : 'norm';
-  out.set('norm.scale', t.take(`${normName}.weight`, [width]));
-  out.set('norm.bias', t.take(`${normName}.bias`, [width]));
+  takeTorchNorm(t, out, normName, 'norm', width);
   const hasMap = t.has('attn_pool.latent');
   if (hasMap) {
     out.set('map.probe', reshape(t.take('attn_pool.latent', [1, 1, width]), [1, width]));
-    const q = t.take('attn_pool.q.weight', [width, width]);
+    takeTorchLinear(t, out, 'attn_pool.q', 'map.attn.query', width, width);
     const kv = t.take('attn_pool.kv.weight', [2 * width, width]);
     const kvBias = t.take('attn_pool.kv.bias', [2 * width]);
-    out.set('map.attn.query.kernel', linearKernel(q));
-    out.set('map.attn.query.bias', t.take('attn_pool.q.bias', [width]));
     out.set('map.attn.key.kernel', linearKernel(sliceRows(kv, 0, width)));
     out.set('map.attn.key.bias', sliceRows(kvBias, 0, width));
     out.set('map.attn.value.kernel', linearKernel(sliceRows(kv, width, 2 * width)));
     out.set('map.attn.value.bias', sliceRows(kvBias, width, 2 * width));
-    out.set('map.attn.out.kernel', linearKernel(t.take('attn_pool.proj.weight', [width, width])));
-    out.set('map.attn.out.bias', t.take('attn_pool.proj.bias', [width]));
-    out.set('map.ln.scale', t.take('attn_pool.norm.weight', [width]));
-    out.set('map.ln.bias', t.take('attn_pool.norm.bias', [width]));
-    const m1 = t.take('attn_pool.mlp.fc1.weight', [null, width]);
-    out.set('map.mlp.fc1.kernel', linearKernel(m1));
-    out.set('map.mlp.fc1.bias', t.take('attn_pool.mlp.fc1.bias', [m1.shape[0]]));
-    out.set('map.mlp.fc2.kernel', linearKernel(t.take('attn_pool.mlp.fc2.weight', [width, m1.shape[0]])));
-    out.set('map.mlp.fc2.bias', t.take('attn_pool.mlp.fc2.bias', [width]));
+    takeTorchLinear(t, out, 'attn_pool.proj', 'map.attn.out', width, width);
+    takeTorchNorm(t, out, 'attn_pool.norm', 'map.ln', width);
+    const m = takeTorchLinear(t, out, 'attn_pool.mlp.fc1', 'map.mlp.fc1', width, null);
+    takeTorchLinear(t, out, 'attn_pool.mlp.fc2', 'map.mlp.fc2', m, width);
   }
   const config = defineConfig({
     width,
