@@ -2,6 +2,7 @@ import {
   firstLine,
   registerWasmKernels,
   restoreBackend,
+  reuseBackend,
   BackendUnavailableError as SharedBackendUnavailableError,
   describeBackend as sharedDescribe,
 } from '@flexivit/core';
@@ -164,12 +165,7 @@ async function useBackendNow(preference: string | undefined): Promise<BackendCho
   }
   const hit = cache.get(key);
   if (hit) {
-    if (tf.getBackend() === hit.tfBackend) return hit;
-    // Another preference switched away since; switching back to a registered backend is cheap.
-    if (tf.findBackendFactory(hit.tfBackend) != null && (await tf.setBackend(hit.tfBackend))) {
-      await tf.ready();
-      return hit;
-    }
+    if (await reuseBackend(hit)) return hit;
     cache.delete(key);
   }
   const choice = await select(key, source);

@@ -2,6 +2,7 @@ import {
   firstLine,
   registerWasmKernels,
   restoreBackend,
+  reuseBackend,
   BackendUnavailableError as SharedBackendUnavailableError,
   describeBackend as sharedDescribe,
 } from '@flexivit/core';
@@ -183,12 +184,7 @@ export function createBackendPicker(overrides: BackendPickerOptions = {}): Backe
     }
     const hit = cache.get(key);
     if (hit) {
-      if (tf.getBackend() === hit.tfBackend) return hit;
-      // Another preference switched away since; switching back to a started backend is cheap.
-      if (tf.findBackendFactory(hit.tfBackend) != null && (await tf.setBackend(hit.tfBackend))) {
-        await tf.ready();
-        return hit;
-      }
+      if (await reuseBackend(hit)) return hit;
       cache.delete(key);
     }
     const choice = await select(key, options);

@@ -67,3 +67,16 @@ export async function restoreBackend(previous: string | undefined): Promise<void
     // Best effort only: the caller is already getting an error.
   }
 }
+
+/**
+ * A cached choice is still good if its backend is active, or can be switched back to (it was
+ * started before, so that is cheap). False: the caller should pick again.
+ */
+export async function reuseBackend(choice: { tfBackend: string }): Promise<boolean> {
+  if (tf.getBackend() === choice.tfBackend) return true;
+  if (tf.findBackendFactory(choice.tfBackend) != null && (await tf.setBackend(choice.tfBackend))) {
+    await tf.ready();
+    return true;
+  }
+  return false;
+}

@@ -25,6 +25,7 @@ export {
   describeBackend,
   firstLine,
   restoreBackend,
+  reuseBackend,
   type SkippedBackend,
 } from './backend';
 // Checkpoint files.

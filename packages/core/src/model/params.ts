@@ -57,17 +57,7 @@ export interface EncoderParams {
 
 /** Every tensor in a param tree, depth-first (for disposal, counting and optimisers). */
 export function paramList(tree: unknown): tf.Tensor[] {
-  const out: tf.Tensor[] = [];
-  const walk = (node: unknown) => {
-    if (node == null || typeof node !== 'object') return;
-    if ('dataId' in node && 'shape' in node) {
-      out.push(node as tf.Tensor);
-      return;
-    }
-    for (const v of Array.isArray(node) ? node : Object.values(node)) walk(v);
-  };
-  walk(tree);
-  return out;
+  return [...flattenParams(tree).values()];
 }
 
 export function countParams(tree: unknown): number {
