@@ -87,7 +87,7 @@ const accVsLatency = chart({
 });
 writeFileSync(
   join(dir, 'accuracy.svg'),
-  `<svg xmlns="http://www.w3.org/2000/svg" width="940" height="380" font-family="sans-serif"><rect width="100%" height="100%" fill="white"/>${accVsPatch}<g transform="translate(470,0)">${accVsLatency}</g></svg>\n`,
+  `<svg xmlns="http://www.w3.org/2000/svg" width="940" height="380" font-family="sans-serif" role="img"><title>Fashion-MNIST test accuracy of FlexiViT and fixed-patch ViTs vs patch size and vs latency</title><rect width="100%" height="100%" fill="white"/>${accVsPatch}<g transform="translate(470,0)">${accVsLatency}</g></svg>\n`,
 );
 
 let md = `| model (resize) | ${sizes.map((p) => `ps ${p}`).join(' | ')} |\n|---|${sizes.map(() => '---').join('|')}|\n`;

@@ -11,11 +11,16 @@ const weights = process.argv[3] ?? here('../../../models/fashion-flexivit/model.
 const meta = JSON.parse(await readFile(here('../../../models/fashion-flexivit/meta.json'), 'utf8'));
 
 console.log(describeBackend(await useBackend()));
-const model = await load(weights, { labels: meta.labels, config: { resolution: [meta.resolution, meta.resolution] } });
+const model = await load(weights, {
+  labels: meta.labels,
+  config: { resolution: [meta.resolution, meta.resolution] },
+});
 for (const patchSize of [4, 8, 12, 24]) {
   const t0 = performance.now();
   const [top] = await model.classify(image, { patchSize, topK: 1 });
   const ms = performance.now() - t0;
-  console.log(`patch ${String(patchSize).padStart(2)}: ${top.label} (${top.score.toFixed(2)}) in ${ms.toFixed(1)} ms`);
+  console.log(
+    `patch ${String(patchSize).padStart(2)}: ${top.label} (${top.score.toFixed(2)}) in ${ms.toFixed(1)} ms`,
+  );
 }
 model.dispose();
